@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rext4: an ext4-compatible file system whose regular-file buffered I/O goes
+//! through the kernel's iomap layer.
+//!
+//! This file only wires the crate together: `bindings` and `vfs` are the
+//! kernel-facing layers (all `unsafe` lives there), `ondisk` is the pure
+//! on-disk format, and `super_` is the mount entry point.
+
+use kernel::prelude::*;
+
+mod bindings;
+mod super_;
+mod vfs;
+
+module! {
+    type: Rext4,
+    name: "rext4",
+    authors: ["rext4 developers"],
+    description: "ext4-compatible file system with iomap buffered I/O",
+    license: "GPL",
+}
+
+static REXT4_FS_TYPE: vfs::fs_type::FileSystemType =
+    vfs::fs_type::FileSystemType::new::<super_::Rext4Fs>(c"rext4");
+
+struct Rext4 {
+    _fs: vfs::fs_type::Registration,
+}
+
+impl kernel::Module for Rext4 {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let fs = vfs::fs_type::Registration::register(&REXT4_FS_TYPE, module)?;
+        pr_info!("registered file system type rext4\n");
+        Ok(Self { _fs: fs })
+    }
+}
+
+impl Drop for Rext4 {
+    fn drop(&mut self) {
+        pr_info!("unregistering file system type rext4\n");
+    }
+}

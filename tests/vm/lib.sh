@@ -1,0 +1,64 @@
+# Sourced by every VM test (tests/vm/*.sh). A test is a bash script that runs
+# as root inside the guest, exits 0 on success, and says why when it fails.
+# scripts/vm also fails it on any splat in the kernel log it caused.
+set -euo pipefail
+: "${REXT4_KO:?run VM tests through scripts/vm}"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+log() { echo "# $*"; }
+
+WORK=$(mktemp -d /tmp/rext4-test.XXXXXX)
+LOOPS=()
+MOUNTS=()
+cleanup() {
+	local m l
+	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
+	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# insmod the module under test and check the VFS sees the type.
+load_module() {
+	[ -f "$REXT4_KO" ] || fail "module $REXT4_KO does not exist"
+	grep -qw rext4 /proc/filesystems && fail "rext4 is already registered before insmod"
+	insmod "$REXT4_KO" || fail "insmod $REXT4_KO failed"
+	grep -qw rext4 /proc/filesystems || fail "rext4 not in /proc/filesystems after insmod"
+}
+
+unload_module() {
+	rmmod rext4 || fail "rmmod rext4 failed"
+	grep -qw rext4 /proc/filesystems && fail "rext4 still in /proc/filesystems after rmmod"
+	return 0
+}
+
+# new_image NAME SIZE [mkfs.ext4 args...]: a formatted image file in $WORK.
+new_image() {
+	local name=$1 size=$2
+	shift 2
+	truncate -s "$size" "$WORK/$name"
+	mkfs.ext4 -F -q "$@" "$WORK/$name" >/dev/null || fail "mkfs.ext4 $* failed"
+	echo "$WORK/$name"
+}
+
+# attach FILE: a loop device for it (detached at exit).
+attach() {
+	local dev
+	dev=$(losetup -f --show "$1") || fail "losetup $1 failed"
+	LOOPS+=("$dev")
+	echo "$dev"
+}
+
+# mount_errno FSTYPE DEV DIR [FLAGS [DATA]]: mount(2) directly and print the
+# outcome as "OK" or the errno name, so tests can assert the exact error.
+mount_errno() {
+	python3 - "$@" <<'PY'
+import ctypes, errno, os, sys
+fstype, dev, target = sys.argv[1:4]
+flags = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+data = sys.argv[5].encode() if len(sys.argv) > 5 else None
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.mount(dev.encode(), target.encode(), fstype.encode(), ctypes.c_ulong(flags), data)
+print("OK" if r == 0 else errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno())))
+PY
+}
