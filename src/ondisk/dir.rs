@@ -1,0 +1,277 @@
+//! Linear directory blocks: a chain of `struct ext4_dir_entry_2` records that
+//! tile the block exactly, each `rec_len` bytes long (`inode`, `rec_len`,
+//! `name_len`, `file_type`, name padded to 4 bytes). Unused space is either a
+//! record with inode 0 or slack at the end of a record. With `metadata_csum`
+//! the last 12 bytes are a fake record (`struct ext4_dir_entry_tail`) holding
+//! the block's crc32c. [`DirBlockIter`] applies `__ext4_check_dir_entry()` to
+//! every record, so a caller never sees a record that overruns the block.
+
+use super::bytes::{le16, le32, sub, u8_at};
+use super::crc::ext4_chksum;
+use super::error::{Error, Result};
+use super::superblock::Geometry;
+
+/// `EXT4_NAME_LEN`.
+pub const EXT4_NAME_LEN: usize = 255;
+/// On-disk `rec_len` meaning "the whole 64 KiB block" (`EXT4_MAX_REC_LEN`).
+pub const EXT4_MAX_REC_LEN: u16 = u16::MAX;
+/// Size of the fixed part of a record.
+pub const EXT4_DIR_ENTRY_HEADER: usize = 8;
+/// Size of `struct ext4_dir_entry_tail`.
+pub const EXT4_DIR_TAIL_SIZE: usize = 12;
+/// `det_reserved_ft` of the checksum tail.
+pub const EXT4_FT_DIR_CSUM: u8 = 0xDE;
+
+/// Unknown type.
+pub const EXT4_FT_UNKNOWN: u8 = 0;
+/// Regular file.
+pub const EXT4_FT_REG_FILE: u8 = 1;
+/// Directory.
+pub const EXT4_FT_DIR: u8 = 2;
+/// Character device.
+pub const EXT4_FT_CHRDEV: u8 = 3;
+/// Block device.
+pub const EXT4_FT_BLKDEV: u8 = 4;
+/// FIFO.
+pub const EXT4_FT_FIFO: u8 = 5;
+/// Socket.
+pub const EXT4_FT_SOCK: u8 = 6;
+/// Symbolic link.
+pub const EXT4_FT_SYMLINK: u8 = 7;
+
+/// `ext4_dir_rec_len()`: the smallest record that holds a name of `name_len`.
+pub fn ext4_dir_rec_len(name_len: usize) -> usize {
+    name_len.saturating_add(EXT4_DIR_ENTRY_HEADER + 3) & !3
+}
+
+/// `ext4_rec_len_from_disk()`: 65535 or 0 mean a whole 64 KiB block, and
+/// larger lengths keep bits 16-17 in the two low bits.
+pub fn rec_len_from_disk(dlen: u16, block_size: usize) -> usize {
+    if dlen == EXT4_MAX_REC_LEN || dlen == 0 {
+        return block_size;
+    }
+    let len = usize::from(dlen);
+    (len & 0xFFFC) | ((len & 3) << 16)
+}
+
+/// `ext4_rec_len_to_disk()`, for building test blocks. Lengths must be
+/// 4-aligned and at most `block_size`.
+pub fn rec_len_to_disk(len: usize, block_size: usize) -> Result<u16> {
+    if len > block_size || len & 3 != 0 || block_size > (1 << 18) {
+        return Err(Error::OutOfRange("rec_len"));
+    }
+    if let Ok(small) = u16::try_from(len) {
+        return Ok(small);
+    }
+    if len == block_size {
+        return Ok(if block_size == 65536 {
+            EXT4_MAX_REC_LEN
+        } else {
+            0
+        });
+    }
+    u16::try_from((len & 0xFFFC) | ((len >> 16) & 3)).map_err(|_| Error::OutOfRange("rec_len"))
+}
+
+/// One directory record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirEntry<'a> {
+    /// Byte offset of the record in its block.
+    pub offset: usize,
+    /// Inode number; 0 for an unused record.
+    pub inode: u32,
+    /// Decoded record length.
+    pub rec_len: usize,
+    /// `file_type` byte (meaningful only with the `filetype` feature).
+    pub file_type: u8,
+    /// The name (`name_len` bytes).
+    pub name: &'a [u8],
+}
+
+impl DirEntry<'_> {
+    /// Whether this is the `metadata_csum` tail record.
+    pub fn is_csum_tail(&self) -> bool {
+        self.inode == 0
+            && self.rec_len == EXT4_DIR_TAIL_SIZE
+            && self.name.is_empty()
+            && self.file_type == EXT4_FT_DIR_CSUM
+    }
+}
+
+/// Iterator over the records of one directory block. Yields every record,
+/// including unused ones (inode 0) and the checksum tail; after the first
+/// error it stops.
+#[derive(Clone, Debug)]
+pub struct DirBlockIter<'a> {
+    block: &'a [u8],
+    offset: usize,
+    inodes_count: u32,
+    failed: bool,
+}
+
+impl<'a> DirBlockIter<'a> {
+    /// Iterates over `block`, which must be exactly one file system block
+    /// (its length is the block size used for `rec_len` decoding).
+    /// `inodes_count` bounds the inode numbers.
+    pub fn new(block: &'a [u8], inodes_count: u32) -> Self {
+        DirBlockIter {
+            block,
+            offset: 0,
+            inodes_count,
+            failed: false,
+        }
+    }
+
+    /// Iterates over a block of a file system described by `geo`.
+    pub fn for_fs(block: &'a [u8], geo: &Geometry) -> Self {
+        Self::new(block, geo.inodes_count)
+    }
+
+    /// Resumes at a byte offset (for readdir positions). The offset must be
+    /// a record boundary; a wrong one is caught as corruption.
+    pub fn starting_at(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    fn entry_at(&self, off: usize) -> Result<DirEntry<'a>> {
+        const W: &str = "directory entry overrun";
+        let size = self.block.len();
+        let inode = le32(self.block, off, W)?;
+        let rec_len = rec_len_from_disk(le16(self.block, off.saturating_add(4), W)?, size);
+        let name_len = usize::from(u8_at(self.block, off.saturating_add(6), W)?);
+        let file_type = u8_at(self.block, off.saturating_add(7), W)?;
+        let next = off.saturating_add(rec_len);
+        if rec_len < ext4_dir_rec_len(1) {
+            return Err(Error::Corrupt("rec_len is smaller than minimal"));
+        }
+        if !rec_len.is_multiple_of(4) {
+            return Err(Error::Corrupt("rec_len % 4 != 0"));
+        }
+        if rec_len < ext4_dir_rec_len(name_len) {
+            return Err(Error::Corrupt("rec_len is too small for name_len"));
+        }
+        if next > size {
+            return Err(Error::Corrupt("directory entry overrun"));
+        }
+        if next > size.saturating_sub(ext4_dir_rec_len(1)) && next != size {
+            return Err(Error::Corrupt("directory entry too close to block end"));
+        }
+        if inode > self.inodes_count {
+            return Err(Error::Corrupt("inode out of bounds"));
+        }
+        let name = sub(
+            self.block,
+            off.saturating_add(EXT4_DIR_ENTRY_HEADER),
+            name_len,
+            W,
+        )?;
+        if next == size && name == b"." {
+            return Err(Error::Corrupt(
+                "'.' directory cannot be the last in data block",
+            ));
+        }
+        Ok(DirEntry {
+            offset: off,
+            inode,
+            rec_len,
+            file_type,
+            name,
+        })
+    }
+}
+
+impl<'a> Iterator for DirBlockIter<'a> {
+    type Item = Result<DirEntry<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.offset >= self.block.len() {
+            return None;
+        }
+        match self.entry_at(self.offset) {
+            Ok(entry) => {
+                self.offset = self.offset.saturating_add(entry.rec_len);
+                Some(Ok(entry))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Finds a live record named `name` in one block (`ext4_search_dir()`),
+/// validating every record up to it.
+pub fn search_dir<'a>(
+    block: &'a [u8],
+    geo: &Geometry,
+    name: &[u8],
+) -> Result<Option<DirEntry<'a>>> {
+    for entry in DirBlockIter::for_fs(block, geo) {
+        let entry = entry?;
+        if entry.inode != 0 && entry.name == name {
+            return Ok(Some(entry));
+        }
+    }
+    Ok(None)
+}
+
+/// Offset of the checksum tail if the block ends with a well-formed one
+/// (`get_dirent_tail()`).
+pub fn dirent_tail_offset(block: &[u8]) -> Option<usize> {
+    let off = block.len().checked_sub(EXT4_DIR_TAIL_SIZE)?;
+    let t = block.get(off..)?;
+    let inode = le32(t, 0, "").ok()?;
+    let rec_len = le16(t, 4, "").ok()?;
+    let name_len = u8_at(t, 6, "").ok()?;
+    let ft = u8_at(t, 7, "").ok()?;
+    (inode == 0
+        && usize::from(rec_len) == EXT4_DIR_TAIL_SIZE
+        && name_len == 0
+        && ft == EXT4_FT_DIR_CSUM)
+        .then_some(off)
+}
+
+/// `ext4_dirblock_csum()`: crc32c of everything before the tail.
+pub fn ext4_dirblock_csum(block: &[u8], inode_seed: u32) -> Result<u32> {
+    let off = dirent_tail_offset(block)
+        .ok_or(Error::BadChecksum("no space for directory leaf checksum"))?;
+    Ok(ext4_chksum(inode_seed, sub(block, 0, off, "dirent tail")?))
+}
+
+/// `ext4_dirblock_csum_verify()` for a leaf block under `metadata_csum`. A
+/// missing tail counts as a checksum failure, as in the kernel.
+pub fn ext4_dirblock_csum_verify(block: &[u8], inode_seed: u32) -> Result<()> {
+    let off = dirent_tail_offset(block)
+        .ok_or(Error::BadChecksum("no space for directory leaf checksum"))?;
+    let stored = le32(block, off.saturating_add(8), "dirent tail")?;
+    if ext4_dirblock_csum(block, inode_seed)? != stored {
+        return Err(Error::BadChecksum("directory block"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rec_len_encoding_64k() {
+        assert_eq!(rec_len_from_disk(12, 4096), 12);
+        assert_eq!(rec_len_from_disk(0, 65536), 65536);
+        assert_eq!(rec_len_from_disk(EXT4_MAX_REC_LEN, 65536), 65536);
+        for len in [12usize, 4096, 65532, 65536] {
+            let d = rec_len_to_disk(len, 65536);
+            assert_eq!(d.map(|d| rec_len_from_disk(d, 65536)), Ok(len));
+        }
+    }
+
+    #[test]
+    fn rec_len_min() {
+        assert_eq!(ext4_dir_rec_len(1), 12);
+        assert_eq!(ext4_dir_rec_len(4), 12);
+        assert_eq!(ext4_dir_rec_len(5), 16);
+        assert_eq!(ext4_dir_rec_len(255), 264);
+    }
+}
