@@ -2,12 +2,169 @@
 /*
  * Wrappers for static inline functions and macros (see helpers.h).
  */
+#include <linux/blkdev.h>
+#include <linux/buffer_head.h>
+#include <linux/capability.h>
+#include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/iomap.h>
+#include <linux/kdev_t.h>
+#include <linux/pagemap.h>
+#include <linux/ratelimit.h>
+#include <linux/slab.h>
 
 #include "helpers.h"
 
 void rext4_fc_error(struct fs_context *fc, const char *msg)
 {
 	errorf(fc, "%s", msg);
+}
+
+bool rext4_fc_wants_rdonly(const struct fs_context *fc)
+{
+	return fc->sb_flags & SB_RDONLY;
+}
+
+static DEFINE_RATELIMIT_STATE(rext4_rs, DEFAULT_RATELIMIT_INTERVAL,
+			      DEFAULT_RATELIMIT_BURST);
+
+bool rext4_ratelimit(void)
+{
+	return __ratelimit(&rext4_rs);
+}
+
+bool rext4_sb_rdonly(const struct super_block *sb)
+{
+	return sb_rdonly(sb);
+}
+
+u64 rext4_sb_bdev_bytes(struct super_block *sb)
+{
+	return bdev_nr_bytes(sb->s_bdev);
+}
+
+struct buffer_head *rext4_sb_bread(struct super_block *sb, u64 block)
+{
+	return sb_bread(sb, block);
+}
+
+void rext4_brelse(struct buffer_head *bh)
+{
+	brelse(bh);
+}
+
+/* Set once, before the cache exists; read by the constructor. */
+static size_t rext4_inode_off;
+
+static void rext4_inode_ctor(void *obj)
+{
+	inode_init_once((struct inode *)((char *)obj + rext4_inode_off));
+}
+
+struct kmem_cache *rext4_inode_cache_create(const char *name, size_t obj_size,
+					    size_t align, size_t inode_off)
+{
+	rext4_inode_off = inode_off;
+	return kmem_cache_create(name, obj_size, align,
+				 SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+				 rext4_inode_ctor);
+}
+
+void *rext4_inode_cache_alloc(struct kmem_cache *cache)
+{
+	return kmem_cache_alloc(cache, GFP_KERNEL);
+}
+
+void rext4_inode_cache_free(struct kmem_cache *cache, void *obj)
+{
+	kmem_cache_free(cache, obj);
+}
+
+void rext4_inode_cache_destroy(struct kmem_cache *cache)
+{
+	/* Inodes are freed after an RCU grace period (free_inode). */
+	rcu_barrier();
+	kmem_cache_destroy(cache);
+}
+
+bool rext4_inode_is_new(struct inode *inode)
+{
+	return inode_state_read_once(inode) & I_NEW;
+}
+
+void rext4_inode_set_cached_link(struct inode *inode, char *link, int len)
+{
+	inode_set_cached_link(inode, link, len);
+}
+
+loff_t rext4_i_size_read(const struct inode *inode)
+{
+	return i_size_read(inode);
+}
+
+void rext4_i_size_write(struct inode *inode, loff_t size)
+{
+	i_size_write(inode, size);
+}
+
+void rext4_i_uid_write(struct inode *inode, u32 uid)
+{
+	i_uid_write(inode, uid);
+}
+
+void rext4_i_gid_write(struct inode *inode, u32 gid)
+{
+	i_gid_write(inode, gid);
+}
+
+void rext4_inode_set_times(struct inode *inode, s64 atime, u32 atime_ns,
+			   s64 mtime, u32 mtime_ns, s64 ctime, u32 ctime_ns)
+{
+	inode_set_atime(inode, atime, atime_ns);
+	inode_set_mtime(inode, mtime, mtime_ns);
+	inode_set_ctime(inode, ctime, ctime_ns);
+}
+
+void rext4_mapping_set_large_folios(struct inode *inode)
+{
+	mapping_set_large_folios(inode->i_mapping);
+}
+
+dev_t rext4_mkdev(u32 major, u32 minor)
+{
+	return MKDEV(major, minor);
+}
+
+const unsigned char *rext4_dentry_name(const struct dentry *dentry, u32 *len)
+{
+	*len = dentry->d_name.len;
+	return dentry->d_name.name;
+}
+
+struct inode *rext4_file_inode(const struct file *file)
+{
+	return file_inode(file);
+}
+
+bool rext4_capable_sys_admin(void)
+{
+	return capable(CAP_SYS_ADMIN);
+}
+
+bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,
+		    u64 ino, unsigned int type)
+{
+	return dir_emit(ctx, name, len, ino, type);
+}
+
+void rext4_iomap_bio_read_folio(struct folio *folio, const struct iomap_ops *ops)
+{
+	iomap_bio_read_folio(folio, ops);
+}
+
+void rext4_iomap_bio_readahead(struct readahead_control *rac,
+			       const struct iomap_ops *ops)
+{
+	iomap_bio_readahead(rac, ops);
 }

@@ -1,16 +1,64 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * C wrappers for kernel static inline functions and macros that Rust cannot
- * call directly. Every function here is a one-liner over the kernel API of
- * the same name; the Rust side reaches them as bindings::rext4_<name>.
+ * call directly. Each is a one-liner over the kernel API of the same name; the
+ * Rust side reaches them as bindings::rext4_<name>, from src/vfs/ only.
  */
 #ifndef REXT4_HELPERS_H
 #define REXT4_HELPERS_H
 
+#include <linux/types.h>
+
 struct super_block;
 struct fs_context;
+struct buffer_head;
+struct inode;
+struct dir_context;
+struct folio;
+struct readahead_control;
+struct iomap_ops;
+struct kmem_cache;
 
-/* errorf(fc, "%s", msg): log a mount error where mount(8)/fsconfig see it. */
+/* errorf(fc, "%s", msg): a mount error where mount(8)/fsconfig see it. */
 void rext4_fc_error(struct fs_context *fc, const char *msg);
+/* __ratelimit() on one state shared by all rext4 corruption reports. */
+bool rext4_ratelimit(void);
+bool rext4_fc_wants_rdonly(const struct fs_context *fc);
+
+bool rext4_sb_rdonly(const struct super_block *sb);
+u64 rext4_sb_bdev_bytes(struct super_block *sb);
+struct buffer_head *rext4_sb_bread(struct super_block *sb, u64 block);
+void rext4_brelse(struct buffer_head *bh);
+
+/* The inode cache: objects of obj_size bytes with a struct inode at inode_off. */
+struct kmem_cache *rext4_inode_cache_create(const char *name, size_t obj_size,
+					    size_t align, size_t inode_off);
+void *rext4_inode_cache_alloc(struct kmem_cache *cache);
+void rext4_inode_cache_free(struct kmem_cache *cache, void *obj);
+void rext4_inode_cache_destroy(struct kmem_cache *cache);
+
+bool rext4_inode_is_new(struct inode *inode);
+void rext4_inode_set_cached_link(struct inode *inode, char *link, int len);
+loff_t rext4_i_size_read(const struct inode *inode);
+void rext4_i_size_write(struct inode *inode, loff_t size);
+void rext4_i_uid_write(struct inode *inode, u32 uid);
+void rext4_i_gid_write(struct inode *inode, u32 gid);
+void rext4_inode_set_times(struct inode *inode, s64 atime, u32 atime_ns,
+			   s64 mtime, u32 mtime_ns, s64 ctime, u32 ctime_ns);
+void rext4_mapping_set_large_folios(struct inode *inode);
+dev_t rext4_mkdev(u32 major, u32 minor);
+
+struct dentry;
+struct file;
+const unsigned char *rext4_dentry_name(const struct dentry *dentry, u32 *len);
+struct inode *rext4_file_inode(const struct file *file);
+bool rext4_capable_sys_admin(void);
+
+bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,
+		    u64 ino, unsigned int type);
+
+void rext4_iomap_bio_read_folio(struct folio *folio, const struct iomap_ops *ops);
+void rext4_iomap_bio_readahead(struct readahead_control *rac,
+			       const struct iomap_ops *ops);
 
 #endif

@@ -1,19 +1,375 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Mounting: the `init_fs_context` entry point of the `rext4` type.
+//! Mounting: options, the super block and group descriptors, `statfs` and
+//! `/proc/mounts`. `Rext4Fs` is the [`FileSystem`] the VFS talks to; each of
+//! its callbacks lives in the file named after its C counterpart (`inode`,
+//! `namei`/`dir`, `file`, `xattr`) and is wired here.
 //!
-//! Until the read path lands, every mount is refused with a message that says
-//! so, rather than pretending to mount.
+//! What is refused, and why:
+//! - incompat features we cannot read: `EINVAL`, one dmesg line per feature;
+//! - unknown ro_compat features: read-only mounts only;
+//! - a journal that needs recovery: `EINVAL` until journal replay exists, so
+//!   stale metadata is never served;
+//! - read-write mounts: `EROFS`, until the write path exists.
 
-use kernel::prelude::*;
+use kernel::{prelude::*, str::CStr};
 
-use crate::vfs::{fs_context::FsContext, fs_type::FileSystem};
+use crate::ondisk::{
+    features::*,
+    group_desc::{ext4_group_desc_csum_verify, GroupDesc},
+    superblock::{Geometry, Superblock, EXT4_SUPERBLOCK_OFFSET, EXT4_SUPER_MAGIC},
+};
+use crate::vfs::{
+    self, DirEmitter, FileSystem, Inode, Mapping, NewSuperBlock, SeqFile, StatFs, SuperBlock,
+};
+use crate::{dir, error::describe, error::to_kernel, inode, xattr};
 
 pub(crate) struct Rext4Fs;
 
-impl FileSystem for Rext4Fs {
-    fn init_fs_context(fc: &mut FsContext) -> Result {
-        fc.error(c"mounting is not supported yet by this build of rext4");
-        Err(EOPNOTSUPP)
+/// `errors=` behaviour.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Errors {
+    Continue,
+    #[default]
+    RemountRo,
+    Panic,
+}
+
+/// Mount options (ext4 names).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct MountOptions {
+    /// Regular-file buffered I/O through iomap (`buffered_iomap`), off by
+    /// default as in the series (R7).
+    pub(crate) buffered_iomap: bool,
+    pub(crate) errors: Option<Errors>,
+    /// `noload`/`norecovery`: do not look at the journal.
+    pub(crate) noload: bool,
+    pub(crate) nodelalloc: bool,
+}
+
+/// Per-mount state (`struct ext4_sb_info`).
+pub(crate) struct SbInfo {
+    pub(crate) geo: Geometry,
+    pub(crate) opts: MountOptions,
+    pub(crate) groups: KVec<GroupDesc>,
+    pub(crate) free_blocks: u64,
+    pub(crate) free_inodes: u64,
+    pub(crate) r_blocks: u64,
+    /// Blocks held back for metadata growth, as ext4 does on extent file
+    /// systems (`ext4_calculate_resv_clusters()`: 2%, at most 4096).
+    pub(crate) resv_blocks: u64,
+    pub(crate) overhead: u64,
+}
+
+/// Byte offset of the super block inside block `sb_block` of `bs` bytes.
+fn sb_location(bs: u32) -> (u64, usize) {
+    let off = EXT4_SUPERBLOCK_OFFSET;
+    (off / u64::from(bs), (off % u64::from(bs)) as usize)
+}
+
+impl SbInfo {
+    fn read(sb: &NewSuperBlock<Rext4Fs>, opts: &MountOptions) -> Result<Self> {
+        let id = sb.id();
+        // Read the super block with the smallest block size, then switch.
+        sb.set_blocksize(1024)
+            .inspect_err(|_| pr_err!("rext4 ({id}): unable to set blocksize 1024\n"))?;
+        let bh = sb.bread(1)?;
+        let raw = bh.data();
+        let disk = match Superblock::parse(raw) {
+            Ok(s) => s,
+            Err(e) => {
+                // Say "not ext4" plainly for a wrong magic: it is not corruption
+                // of a file system we know.
+                if raw.get(0x38..0x3a) != Some(&EXT4_SUPER_MAGIC.to_le_bytes()[..]) {
+                    pr_err!("rext4 ({id}): VFS: can't find ext4 filesystem\n");
+                    return Err(EINVAL);
+                }
+                pr_err!(
+                    "rext4 ({id}): super block: {}: {}\n",
+                    describe(&e).0,
+                    describe(&e).1
+                );
+                return Err(to_kernel(e));
+            }
+        };
+        drop(bh);
+
+        // Every incompat feature we cannot read, by name (ext4_feature_set_ok).
+        let mut refused = false;
+        for name in disk.unsupported_incompat(EXT4_FEATURE_INCOMPAT_SUPP) {
+            pr_err!("rext4 ({id}): unsupported incompat feature: {name}\n");
+            refused = true;
+        }
+        if refused {
+            return Err(EINVAL);
+        }
+        if !sb.rdonly() {
+            for name in unsupported_ro_compat(disk.s_feature_ro_compat, EXT4_FEATURE_RO_COMPAT_SUPP)
+            {
+                pr_err!("rext4 ({id}): unsupported ro_compat feature {name}: mount read-only\n");
+                refused = true;
+            }
+            if refused {
+                return Err(EROFS);
+            }
+        }
+        let geo = disk.validate().map_err(|e| {
+            pr_err!(
+                "rext4 ({id}): super block: {}: {}\n",
+                describe(&e).0,
+                describe(&e).1
+            );
+            to_kernel(e)
+        })?;
+
+        if geo.has_incompat(EXT4_FEATURE_INCOMPAT_RECOVER) && !opts.noload {
+            pr_err!("rext4 ({id}): the journal needs recovery, which rext4 cannot do yet: run e2fsck or mount once with ext4\n");
+            return Err(EINVAL);
+        }
+        if !sb.rdonly() {
+            pr_err!("rext4 ({id}): read-write mounts are not supported yet: mount with -o ro\n");
+            return Err(EROFS);
+        }
+
+        let fs_bytes = geo
+            .blocks_count
+            .checked_mul(geo.block_size.into())
+            .ok_or(EFSCORRUPTED)?;
+        if fs_bytes > sb.device_bytes() {
+            pr_err!(
+                "rext4 ({id}): bad geometry: block count {} exceeds size of device ({} blocks)\n",
+                geo.blocks_count,
+                sb.device_bytes() / u64::from(geo.block_size)
+            );
+            return Err(EFSCORRUPTED);
+        }
+        if geo.block_size != 1024 {
+            sb.set_blocksize(geo.block_size).inspect_err(|_| {
+                pr_err!("rext4 ({id}): bad block size {}\n", geo.block_size);
+            })?;
+        }
+        // The super block was validated with 1 KiB reads; reread it at the
+        // real block size to make sure both views agree.
+        let (blk, off) = sb_location(geo.block_size);
+        let bh = sb.bread(blk)?;
+        let again = bh.data().get(off..).map(Superblock::parse);
+        if !matches!(again, Some(Ok(ref s)) if *s == disk) {
+            pr_err!("rext4 ({id}): super block changed under us\n");
+            return Err(EFSCORRUPTED);
+        }
+        drop(bh);
+
+        let mut groups = KVec::with_capacity(geo.groups_count as usize, GFP_KERNEL)?;
+        let (mut free_blocks, mut free_inodes) = (0u64, 0u64);
+        let mut cur: Option<vfs::BufferHead> = None;
+        for g in 0..geo.groups_count {
+            let loc = geo.group_desc_location(g).map_err(to_kernel)?;
+            if cur.as_ref().map(|b| b.blocknr()) != Some(loc.block) {
+                cur = Some(sb.bread(loc.block)?);
+            }
+            let data = cur.as_ref().map(|b| b.data()).ok_or(EIO)?;
+            let raw = data.get(loc.offset as usize..).ok_or(EFSCORRUPTED)?;
+            let gd = GroupDesc::parse(raw, &geo)
+                .and_then(|gd| ext4_group_desc_csum_verify(&geo, g, raw).map(|()| gd))
+                .and_then(|gd| gd.check(&geo, g).map(|()| gd))
+                .map_err(|e| {
+                    pr_err!(
+                        "rext4 ({id}): group descriptor {g} (block {}): {}: {}\n",
+                        loc.block,
+                        describe(&e).0,
+                        describe(&e).1
+                    );
+                    to_kernel(e)
+                })?;
+            free_blocks = free_blocks.saturating_add(gd.free_blocks_count().into());
+            free_inodes = free_inodes.saturating_add(gd.free_inodes_count().into());
+            groups.push(gd, GFP_KERNEL)?;
+        }
+        let overhead = match disk.s_overhead_clusters {
+            0 => fs_overhead(&geo, journal_blocks(&disk)),
+            n => n.into(),
+        };
+        let resv_blocks = match geo.has_incompat(EXT4_FEATURE_INCOMPAT_EXTENTS) {
+            true => (geo.blocks_count / 50).min(4096),
+            false => 0,
+        };
+        Ok(Self {
+            r_blocks: disk.r_blocks_count(),
+            resv_blocks,
+            geo,
+            opts: *opts,
+            groups,
+            free_blocks,
+            free_inodes,
+            overhead,
+        })
+    }
+
+    /// The descriptor of group `g`.
+    pub(crate) fn group(&self, g: u32) -> Result<&GroupDesc> {
+        self.groups.get(g as usize).ok_or(EFSCORRUPTED)
     }
 }
+
+/// Blocks of the internal journal, from the super block's backup of the
+/// journal inode (`s_jnl_blocks[15..17]` hold its `i_size_high`, `i_size`
+/// when `s_jnl_backup_type` is `EXT3_JNL_BACKUP_BLOCKS`, as mke2fs writes).
+fn journal_blocks(disk: &Superblock) -> u64 {
+    const EXT3_JNL_BACKUP_BLOCKS: u8 = 1;
+    if disk.s_journal_inum == 0 || disk.s_jnl_backup_type != EXT3_JNL_BACKUP_BLOCKS {
+        return 0;
+    }
+    let size = (u64::from(disk.s_jnl_blocks[15]) << 32) | u64::from(disk.s_jnl_blocks[16]);
+    size >> (10 + disk.s_log_block_size.min(6))
+}
+
+/// Blocks of file system metadata, which `statfs` leaves out of `f_blocks`
+/// (ext4's default "bsddf" behaviour, `ext4_calculate_overhead()`): what
+/// precedes the first group, each group's super block backup, descriptor
+/// blocks, bitmaps and inode table, and the journal.
+fn fs_overhead(geo: &Geometry, journal: u64) -> u64 {
+    let mut total = u64::from(geo.first_data_block);
+    for g in 0..geo.groups_count {
+        let sb = u64::from(geo.bg_has_super(g));
+        let gdb = u64::from(crate::ondisk::group_desc::bg_num_gdb(geo, g));
+        total = total.saturating_add(sb + gdb + u64::from(geo.itb_per_group) + 2);
+    }
+    total.saturating_add(journal)
+}
+
+impl FileSystem for Rext4Fs {
+    const NAME: &'static CStr = c"rext4";
+    type Options = MountOptions;
+    type Info = SbInfo;
+    type InodeData = inode::InodeInfo;
+
+    fn parse_param(opts: &mut MountOptions, key: &[u8], value: Option<&[u8]>) -> Result {
+        match (key, value) {
+            (b"buffered_iomap", None) => opts.buffered_iomap = true,
+            (b"nobuffered_iomap", None) => opts.buffered_iomap = false,
+            (b"noload" | b"norecovery", None) => opts.noload = true,
+            (b"delalloc", None) => opts.nodelalloc = false,
+            (b"nodelalloc", None) => opts.nodelalloc = true,
+            (b"errors", Some(v)) => {
+                opts.errors = Some(match v {
+                    b"continue" => Errors::Continue,
+                    b"remount-ro" => Errors::RemountRo,
+                    b"panic" => Errors::Panic,
+                    _ => {
+                        pr_err!("rext4: bad value for errors=\n");
+                        return Err(EINVAL);
+                    }
+                })
+            }
+            // Accepted as ext4 does, with no effect on a read-only mount.
+            (
+                b"user_xattr" | b"acl" | b"barrier" | b"nobarrier" | b"relatime" | b"noatime",
+                None,
+            ) => {}
+            _ => return Err(ENOPARAM),
+        }
+        Ok(())
+    }
+
+    fn fill_super(sb: &NewSuperBlock<Self>, opts: &MountOptions) -> Result<SbInfo> {
+        let info = SbInfo::read(sb, opts)?;
+        sb.set_params(&vfs::super_block::SuperParams {
+            magic: EXT4_SUPER_MAGIC.into(),
+            maxbytes: inode::max_file_bytes(&info.geo),
+            // ext4 with 256-byte inodes stores times up to 2446; 128-byte
+            // inodes are limited to the 32-bit range.
+            time_min: i32::MIN.into(),
+            time_max: if info.geo.inode_size > 128 {
+                0x3_7fff_ffff
+            } else {
+                i32::MAX.into()
+            },
+        });
+        Ok(info)
+    }
+
+    fn root(sb: &SuperBlock<Self>) -> Result<ARef<Inode<Self>>> {
+        let root = inode::iget(sb, crate::ondisk::inode::EXT4_ROOT_INO)?;
+        if root.mode() & 0o170000 != 0o040000 {
+            pr_err!("rext4 ({}): root inode is not a directory\n", sb.id());
+            return Err(EFSCORRUPTED);
+        }
+        Ok(root)
+    }
+
+    fn new_inode_data() -> impl PinInit<inode::InodeInfo, Error> {
+        inode::InodeInfo::new()
+    }
+
+    fn statfs(sb: &SuperBlock<Self>) -> Result<StatFs> {
+        let i = sb.info();
+        let uuid = i.geo.uuid;
+        let lo = u64::from_le_bytes([
+            uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7],
+        ]);
+        let hi = u64::from_le_bytes([
+            uuid[8], uuid[9], uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15],
+        ]);
+        Ok(StatFs {
+            magic: EXT4_SUPER_MAGIC.into(),
+            bsize: i.geo.block_size,
+            blocks: i.geo.blocks_count.saturating_sub(i.overhead),
+            bfree: i.free_blocks,
+            bavail: i.free_blocks.saturating_sub(i.r_blocks.saturating_add(i.resv_blocks)),
+            files: i.geo.inodes_count.into(),
+            ffree: i.free_inodes,
+            fsid: lo ^ hi,
+            namelen: 255,
+        })
+    }
+
+    fn show_options(sb: &SuperBlock<Self>, seq: &SeqFile) -> Result {
+        let o = &sb.info().opts;
+        if o.buffered_iomap {
+            seq.puts(c",buffered_iomap");
+        }
+        if o.noload {
+            seq.puts(c",norecovery");
+        }
+        if o.nodelalloc {
+            seq.puts(c",nodelalloc");
+        }
+        match o.errors {
+            Some(Errors::Continue) => seq.puts(c",errors=continue"),
+            Some(Errors::Panic) => seq.puts(c",errors=panic"),
+            Some(Errors::RemountRo) => seq.puts(c",errors=remount-ro"),
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn lookup(d: &Inode<Self>, name: &[u8]) -> Result<Option<ARef<Inode<Self>>>> {
+        dir::lookup(d, name)
+    }
+
+    fn readdir(d: &Inode<Self>, emitter: &mut DirEmitter) -> Result {
+        dir::readdir(d, emitter)
+    }
+
+    fn fast_link(i: &Inode<Self>) -> Result<&CStr> {
+        i.data().fast_link()
+    }
+
+    fn btime(i: &Inode<Self>) -> Option<(i64, u32)> {
+        i.data().crtime
+    }
+
+    fn iomap_begin(i: &Inode<Self>, pos: i64, len: i64, flags: u32) -> Result<Mapping> {
+        crate::file::iomap_begin(i, pos, len, flags)
+    }
+
+    fn getxattr(i: &Inode<Self>, index: u8, name: &[u8], buf: &mut [u8]) -> Result<usize> {
+        xattr::get(i, index, name, buf)
+    }
+
+    fn listxattr(i: &Inode<Self>, buf: &mut [u8]) -> Result<usize> {
+        xattr::list(i, buf)
+    }
+}
+
+use kernel::sync::aref::ARef;

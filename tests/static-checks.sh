@@ -20,9 +20,17 @@ hits=$(grep -nE '\.unwrap\(\)|\.expect\(|panic!\(|todo!\(|unimplemented!\(' $src
 [ -z "$hits" ] || { echo "can panic:"; echo "$hits"; bad=1; }
 hits=$(grep -lE '^[^/]*\bunsafe (\{|fn|impl|extern)' $src | grep -vE '^src/(bindings|vfs)/')
 [ -z "$hits" ] || { echo "unsafe outside src/bindings and src/vfs:"; echo "$hits"; bad=1; }
+# The comment block right above an unsafe block (or its own line) must say SAFETY.
 for f in $(grep -lE 'unsafe \{' $src); do
-	awk -v f="$f" '/unsafe \{/ { if (prev !~ /SAFETY|\/\/ *SAFETY/ && prev2 !~ /SAFETY/ && prev3 !~ /SAFETY/ && $0 !~ /SAFETY/) { print f":"NR": unsafe block without a SAFETY comment"; n++ } }
-		{ prev3 = prev2; prev2 = prev; prev = $0 } END { exit n > 0 }' "$f" || bad=1
+	awk -v f="$f" '
+		{ line[NR] = $0 }
+		/unsafe \{/ && $0 !~ /SAFETY/ {
+			ok = 0
+			for (i = NR - 1; i > 0 && line[i] ~ /^[ \t]*\/\//; i--)
+				if (line[i] ~ /SAFETY/) ok = 1
+			if (!ok) { print f":"NR": unsafe block without a SAFETY comment"; n++ }
+		}
+		END { exit n > 0 }' "$f" || bad=1
 done
 if command -v rustfmt >/dev/null; then
 	roots=$(ls src/rext4_main.rs src/host_lib.rs 2>/dev/null)

@@ -17,7 +17,9 @@
     unsafe_op_in_unsafe_fn,
     unnecessary_transmutes,
     clippy::all,
-    clippy::undocumented_unsafe_blocks
+    clippy::pedantic,
+    clippy::nursery,
+    clippy::restriction
 )]
 
 // The kernel's bindgen parameters blocklist these so they map to Rust's own

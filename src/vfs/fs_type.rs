@@ -6,20 +6,14 @@
 //!
 //! A `struct file_system_type` must live as long as it is registered and the
 //! VFS writes into it (the list link, lockdep keys), so it sits in a `static`
-//! behind an `UnsafeCell`. [`Registration`] registers it and unregisters it on
-//! drop, which the module does at unload.
+//! behind an `UnsafeCell`. [`Registration`] creates the inode cache and
+//! registers the type; dropping it undoes both, at module unload.
 
 use core::cell::UnsafeCell;
-use kernel::{error::to_result, prelude::*, str::CStr, ThisModule};
+use kernel::{error::to_result, prelude::*, ThisModule};
 
-use super::fs_context::FsContext;
+use super::{fs_context, inode, FileSystem};
 use crate::bindings;
-
-/// What a file system provides to the VFS at mount time.
-pub(crate) trait FileSystem {
-    /// Called for every new mount attempt; sets up `fc` (ops, private data).
-    fn init_fs_context(fc: &mut FsContext) -> Result;
-}
 
 /// A `struct file_system_type` in static storage.
 pub(crate) struct FileSystemType(UnsafeCell<bindings::file_system_type>);
@@ -30,13 +24,15 @@ pub(crate) struct FileSystemType(UnsafeCell<bindings::file_system_type>);
 unsafe impl Sync for FileSystemType {}
 
 impl FileSystemType {
-    /// A block-device file system type called `name`.
-    pub(crate) const fn new<T: FileSystem>(name: &'static CStr) -> Self {
+    /// A block-device file system type for `T`.
+    pub(crate) const fn new<T: FileSystem>() -> Self {
         Self(UnsafeCell::new(bindings::file_system_type {
-            name: name.as_char_ptr(),
+            // `as_char_ptr` is not `const`; `as_ptr` is the same pointer.
+            #[allow(clippy::disallowed_methods)]
+            name: T::NAME.as_ptr().cast(),
             fs_flags: bindings::FS_REQUIRES_DEV as i32,
-            init_fs_context: Some(init_fs_context_callback::<T>),
-            kill_sb: Some(bindings::kill_block_super),
+            init_fs_context: Some(fs_context::init_fs_context::<T>),
+            kill_sb: Some(kill_sb::<T>),
             // SAFETY: all-zeroes is a valid `file_system_type` (null pointers,
             // `None` callbacks, zeroed lock class keys), as for a C static.
             ..unsafe { core::mem::zeroed() }
@@ -51,17 +47,21 @@ pub(crate) struct Registration {
 
 impl Registration {
     /// Registers `fs_type` as owned by `module`.
-    pub(crate) fn register(
+    pub(crate) fn register<T: FileSystem>(
         fs_type: &'static FileSystemType,
         module: &'static ThisModule,
     ) -> Result<Self> {
+        inode::create_cache::<T>()?;
         let raw = fs_type.0.get();
         // SAFETY: `raw` points to a static, so it is valid for the module's
         // lifetime. It is not registered yet, so nobody else accesses it.
         unsafe { (*raw).owner = module.as_ptr().cast() };
         // SAFETY: `raw` is a fully initialised `file_system_type` in static
         // storage; it stays valid until `drop` unregisters it.
-        to_result(unsafe { bindings::register_filesystem(raw) })?;
+        if let Err(e) = to_result(unsafe { bindings::register_filesystem(raw) }) {
+            inode::destroy_cache();
+            return Err(e);
+        }
         Ok(Self { fs_type })
     }
 }
@@ -71,15 +71,23 @@ impl Drop for Registration {
         // SAFETY: the type was registered by `register`; every super block of
         // this type holds a module reference, so none exists at unload.
         unsafe { bindings::unregister_filesystem(self.fs_type.0.get()) };
+        inode::destroy_cache();
     }
 }
 
-unsafe extern "C" fn init_fs_context_callback<T: FileSystem>(fc: *mut bindings::fs_context) -> i32 {
-    // SAFETY: the VFS calls `init_fs_context` with a valid, exclusively owned
-    // `fs_context` for the duration of the call.
-    let fc = unsafe { FsContext::from_raw(fc) };
-    match T::init_fs_context(fc) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
+    // SAFETY: the VFS calls `kill_sb` once, on a super block of this type;
+    // `s_fs_info` is NULL or the box `fill_super` stored. It is read before
+    // `kill_block_super` (which evicts every inode) and freed after it.
+    unsafe {
+        let info = (*sb).s_fs_info.cast::<T::Info>();
+        bindings::kill_block_super(sb);
+        if !info.is_null() {
+            drop(KBox::from_raw(info));
+        }
     }
 }

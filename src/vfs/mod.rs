@@ -6,6 +6,84 @@
 //! or iomap, so rext4 keeps its own here. This is the only place, with
 //! `bindings`, where `unsafe` code lives: each wrapper states the invariant it
 //! relies on, and the file system code above it is safe Rust.
+//!
+//! A file system implements [`FileSystem`]; the operation tables the VFS calls
+//! (`super_operations`, `inode_operations`, ...) are built from it in
+//! [`tables`], one trampoline per callback, each turning raw pointers into
+//! the typed references below and a `Result` back into an errno.
 
+use kernel::{prelude::*, str::CStr};
+
+pub(crate) mod buffer;
+pub(crate) mod dir;
 pub(crate) mod fs_context;
 pub(crate) mod fs_type;
+pub(crate) mod inode;
+pub(crate) mod iomap;
+pub(crate) mod seq;
+pub(crate) mod super_block;
+pub(crate) mod tables;
+pub(crate) mod xattr;
+
+pub(crate) use buffer::BufferHead;
+pub(crate) use dir::DirEmitter;
+pub(crate) use inode::{Iget, Inode, InodeKind, InodeParams};
+pub(crate) use iomap::{Mapping, MappingKind};
+pub(crate) use seq::SeqFile;
+pub(crate) use super_block::{NewSuperBlock, StatFs, SuperBlock};
+
+/// What a file system provides to the VFS.
+pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
+    /// The name of the type in `/proc/filesystems` and `mount -t`.
+    const NAME: &'static CStr;
+    /// Mount options as parsed from the `fs_context`, consumed by `fill_super`.
+    type Options: Default + Send;
+    /// Per-mount state, in `sb->s_fs_info`.
+    type Info: Send + Sync;
+    /// Per-inode state, allocated beside each `struct inode`.
+    type InodeData: Send + Sync;
+
+    /// One mount option; `Err(ENOPARAM)` leaves it to the VFS (`source`,
+    /// or an unknown option, which then fails the mount with `EINVAL`).
+    fn parse_param(opts: &mut Self::Options, key: &[u8], value: Option<&[u8]>) -> Result;
+
+    /// Reads the super block and builds the per-mount state.
+    fn fill_super(sb: &NewSuperBlock<Self>, opts: &Self::Options) -> Result<Self::Info>;
+
+    /// The root directory, once `fill_super` succeeded.
+    fn root(sb: &SuperBlock<Self>) -> Result<ARef<Inode<Self>>>;
+
+    /// Fresh per-inode state for a newly allocated inode, initialised in
+    /// place (it may hold locks).
+    fn new_inode_data() -> impl PinInit<Self::InodeData, Error>;
+
+    fn statfs(sb: &SuperBlock<Self>) -> Result<StatFs>;
+    fn show_options(sb: &SuperBlock<Self>, seq: &SeqFile) -> Result;
+
+    /// Looks `name` up in `dir`; `Ok(None)` is a negative entry.
+    fn lookup(dir: &Inode<Self>, name: &[u8]) -> Result<Option<ARef<Inode<Self>>>>;
+    /// Emits the entries of `dir` from `emitter.pos()` on.
+    fn readdir(dir: &Inode<Self>, emitter: &mut DirEmitter) -> Result;
+    /// The target of a symlink stored in the inode ("fast" symlink).
+    fn fast_link(inode: &Inode<Self>) -> Result<&CStr>;
+    /// Creation time (statx btime), if the inode records one.
+    fn btime(inode: &Inode<Self>) -> Option<(i64, u32)>;
+
+    /// Maps the file range at `pos` (bytes) for iomap.
+    fn iomap_begin(inode: &Inode<Self>, pos: i64, len: i64, flags: u32) -> Result<Mapping>;
+
+    /// Value of the xattr `prefix`+`name` into `buf` (or its size when `buf`
+    /// is empty); `ENODATA` when absent.
+    fn getxattr(inode: &Inode<Self>, index: u8, name: &[u8], buf: &mut [u8]) -> Result<usize>;
+    /// All xattr names, NUL-separated, into `buf` (or their size when empty).
+    fn listxattr(inode: &Inode<Self>, buf: &mut [u8]) -> Result<usize>;
+}
+
+use kernel::sync::aref::ARef;
+
+/// Whether a rate-limited report may be printed now (one budget shared by
+/// every rext4 corruption report).
+pub(crate) fn ratelimit() -> bool {
+    // SAFETY: no preconditions; `__ratelimit` on a static state.
+    unsafe { crate::bindings::rext4_ratelimit() }
+}

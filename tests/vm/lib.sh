@@ -52,13 +52,5 @@ attach() {
 # mount_errno FSTYPE DEV DIR [FLAGS [DATA]]: mount(2) directly and print the
 # outcome as "OK" or the errno name, so tests can assert the exact error.
 mount_errno() {
-	python3 - "$@" <<'PY'
-import ctypes, errno, os, sys
-fstype, dev, target = sys.argv[1:4]
-flags = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-data = sys.argv[5].encode() if len(sys.argv) > 5 else None
-libc = ctypes.CDLL(None, use_errno=True)
-r = libc.mount(dev.encode(), target.encode(), fstype.encode(), ctypes.c_ulong(flags), data)
-print("OK" if r == 0 else errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno())))
-PY
+	"$VMTOOLS" mount "$1" "$2" "$3" "${4:-0}" ${5:+"$5"}
 }

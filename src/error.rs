@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! From on-disk decoding errors to errnos, and the corruption report.
+//!
+//! A corrupt structure is `EFSCORRUPTED` (ext4's `EUCLEAN`), a checksum
+//! mismatch `EBADMSG` (ext4's `EFSBADCRC`), a feature we do not handle
+//! `EOPNOTSUPP`; the report names device, inode and block, and is rate
+//! limited so a bad image cannot flood the log.
+
+use kernel::prelude::*;
+
+use crate::ondisk::Error as DiskError;
+
+/// The kind and the structure named, for messages.
+pub(crate) fn describe(e: &DiskError) -> (&'static str, &'static str) {
+    match *e {
+        DiskError::Corrupt(w) => ("corrupt", w),
+        DiskError::BadChecksum(w) => ("bad checksum", w),
+        DiskError::Unsupported(w) => ("unsupported", w),
+        DiskError::OutOfRange(w) => ("out of range", w),
+    }
+}
+
+pub(crate) fn to_kernel(e: DiskError) -> Error {
+    match e {
+        DiskError::Corrupt(_) => EFSCORRUPTED,
+        DiskError::BadChecksum(_) => EBADMSG,
+        DiskError::Unsupported(_) => EOPNOTSUPP,
+        DiskError::OutOfRange(_) => EFBIG,
+    }
+}
+
+/// Reports corruption found in inode `ino` at device block `block` (0 when
+/// not block-specific), and returns the errno for it.
+pub(crate) fn corrupt(dev: &kernel::str::CStr, ino: u64, block: u64, e: DiskError) -> Error {
+    if crate::vfs::ratelimit() {
+        let (kind, what) = describe(&e);
+        pr_err!("rext4 ({dev}): inode #{ino}: block {block}: {kind}: {what}\n");
+    }
+    to_kernel(e)
+}

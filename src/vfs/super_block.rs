@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Super blocks.
+//!
+//! C header: [`include/linux/fs/super_types.h`]
+//!
+//! [`NewSuperBlock`] is the super block while `fill_super` runs: its
+//! per-mount state does not exist yet. [`SuperBlock`] is a mounted one, whose
+//! `s_fs_info` holds the file system's `Info`.
+
+use core::marker::PhantomData;
+use kernel::{prelude::*, str::CStr, types::Opaque};
+
+use super::{BufferHead, FileSystem};
+use crate::bindings;
+
+/// Operations valid on any super block of type `T`.
+#[repr(transparent)]
+pub(crate) struct NewSuperBlock<T: FileSystem>(Opaque<bindings::super_block>, PhantomData<T>);
+
+/// A mounted super block of type `T`, with its per-mount state.
+#[repr(transparent)]
+pub(crate) struct SuperBlock<T: FileSystem>(NewSuperBlock<T>);
+
+impl<T: FileSystem> core::ops::Deref for SuperBlock<T> {
+    type Target = NewSuperBlock<T>;
+    fn deref(&self) -> &NewSuperBlock<T> {
+        &self.0
+    }
+}
+
+/// What `statfs(2)` reports, in file system blocks and inodes.
+#[derive(Default)]
+pub(crate) struct StatFs {
+    pub(crate) magic: u32,
+    pub(crate) bsize: u32,
+    pub(crate) blocks: u64,
+    pub(crate) bfree: u64,
+    pub(crate) bavail: u64,
+    pub(crate) files: u64,
+    pub(crate) ffree: u64,
+    pub(crate) fsid: u64,
+    pub(crate) namelen: u32,
+}
+
+/// Fixed properties of a mount, set once by `fill_super`.
+pub(crate) struct SuperParams {
+    pub(crate) magic: u32,
+    pub(crate) maxbytes: i64,
+    pub(crate) time_min: i64,
+    pub(crate) time_max: i64,
+}
+
+impl<T: FileSystem> NewSuperBlock<T> {
+    /// # Safety
+    ///
+    /// `sb` must be a live super block of type `T` for the lifetime `'a`.
+    pub(crate) unsafe fn from_raw<'a>(sb: *mut bindings::super_block) -> &'a Self {
+        // SAFETY: transparent wrapper; the caller guarantees liveness.
+        unsafe { &*sb.cast() }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::super_block {
+        self.0.get()
+    }
+
+    /// The device name, for messages.
+    pub(crate) fn id(&self) -> &CStr {
+        // SAFETY: `s_id` is a NUL-terminated array set when the super block
+        // was created and never changed afterwards.
+        unsafe { CStr::from_char_ptr((*self.as_raw()).s_id.as_ptr()) }
+    }
+
+    pub(crate) fn rdonly(&self) -> bool {
+        // SAFETY: the super block is live.
+        unsafe { bindings::rext4_sb_rdonly(self.as_raw()) }
+    }
+
+    /// Size of the underlying block device in bytes.
+    pub(crate) fn device_bytes(&self) -> u64 {
+        // SAFETY: a block-device super block has `s_bdev` set while mounted.
+        unsafe { bindings::rext4_sb_bdev_bytes(self.as_raw()) }
+    }
+
+    /// Sets the block size used by [`Self::bread`]; fails when the device
+    /// cannot do `size`-byte blocks.
+    pub(crate) fn set_blocksize(&self, size: u32) -> Result {
+        let size = i32::try_from(size).map_err(|_| EINVAL)?;
+        // SAFETY: the super block is live; called only from `fill_super`,
+        // before any buffer of the old size is used.
+        let got = unsafe { bindings::sb_set_blocksize(self.as_raw(), size) };
+        if got == 0 {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Reads block `block` (in [`Self::blocksize`] units).
+    pub(crate) fn bread(&self, block: u64) -> Result<BufferHead> {
+        // SAFETY: the super block is live and has a block size.
+        unsafe { BufferHead::read(self.as_raw(), block) }
+    }
+
+    /// Sets the mount's fixed properties.
+    pub(crate) fn set_params(&self, p: &SuperParams) {
+        let sb = self.as_raw();
+        // SAFETY: called from `fill_super`, which owns the new super block.
+        unsafe {
+            (*sb).s_magic = p.magic as kernel::ffi::c_ulong;
+            (*sb).s_maxbytes = p.maxbytes;
+            (*sb).s_time_gran = 1;
+            (*sb).s_time_min = p.time_min;
+            (*sb).s_time_max = p.time_max;
+        }
+    }
+}
+
+impl<T: FileSystem> SuperBlock<T> {
+    /// # Safety
+    ///
+    /// `sb` must be a live super block of type `T` whose `s_fs_info` holds a
+    /// `T::Info` set by `fill_super`, for the lifetime `'a`.
+    pub(crate) unsafe fn from_raw<'a>(sb: *mut bindings::super_block) -> &'a Self {
+        // SAFETY: transparent wrapper; the caller guarantees the invariants.
+        unsafe { &*sb.cast() }
+    }
+
+    /// The per-mount state.
+    pub(crate) fn info(&self) -> &T::Info {
+        // SAFETY: by the type invariant `s_fs_info` holds a `T::Info` that
+        // lives until `kill_sb`, after every user of this super block.
+        unsafe { &*(*self.as_raw()).s_fs_info.cast::<T::Info>() }
+    }
+}

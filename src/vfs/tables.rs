@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The operation tables the VFS and iomap call, built from a [`FileSystem`].
+//!
+//! C headers: [`include/linux/fs.h`], [`include/linux/iomap.h`],
+//! [`include/linux/xattr.h`]
+//!
+//! One `Ops` value per file system type lives in a promoted constant
+//! (`Tables::<T>::OPS`, reached through [`ops`] so that it is `'static`).
+//! Every callback is a trampoline named after the C member it fills: it turns
+//! the raw arguments into the typed wrappers of this module, calls `T`, and
+//! turns the `Result` back into what C expects.
+
+use core::{ffi::c_int, marker::PhantomData, ptr};
+use kernel::ffi::c_long;
+use kernel::{prelude::*, str::CStr, sync::aref::ARef};
+
+use super::{
+    fs_context, inode, DirEmitter, FileSystem, Inode, Mapping, MappingKind, SeqFile, SuperBlock,
+};
+use crate::bindings;
+
+/// Every table a super block of one file system type points to.
+pub(crate) struct Ops {
+    pub(crate) fc_ops: bindings::fs_context_operations,
+    pub(crate) super_ops: bindings::super_operations,
+    pub(crate) dir_iops: bindings::inode_operations,
+    pub(crate) dir_fops: bindings::file_operations,
+    pub(crate) file_iops: bindings::inode_operations,
+    pub(crate) file_fops: bindings::file_operations,
+    pub(crate) aops: bindings::address_space_operations,
+    pub(crate) fast_symlink_iops: bindings::inode_operations,
+    pub(crate) symlink_iops: bindings::inode_operations,
+    pub(crate) special_iops: bindings::inode_operations,
+    /// Lookup-only mappings: read, readahead, FIEMAP, SEEK_HOLE/DATA, bmap.
+    pub(crate) iomap_read: bindings::iomap_ops,
+    pub(crate) xattr_user: bindings::xattr_handler,
+    pub(crate) xattr_trusted: bindings::xattr_handler,
+    pub(crate) xattr_security: bindings::xattr_handler,
+}
+
+/// The NULL-terminated handler array of `sb->s_xattr`.
+pub(crate) struct XattrHandlers(pub(crate) [*const bindings::xattr_handler; 4]);
+
+pub(crate) struct Tables<T: FileSystem>(PhantomData<T>);
+
+/// The tables of `T`, as a `'static` reference (a promoted constant).
+pub(crate) fn ops<T: FileSystem>() -> &'static Ops {
+    &Tables::<T>::OPS
+}
+
+/// The xattr handlers of `T`, as a `'static` reference.
+pub(crate) fn xattr_handlers<T: FileSystem>() -> &'static XattrHandlers {
+    &Tables::<T>::XATTR_HANDLERS
+}
+
+macro_rules! zeroed {
+    () => {
+        // SAFETY: all-zeroes is a valid value of every C operations table:
+        // NULL pointers and `None` callbacks, which the VFS treats as absent.
+        unsafe { core::mem::zeroed() }
+    };
+}
+
+const fn xattr_handler<T: FileSystem>(prefix: &'static CStr, index: u8) -> bindings::xattr_handler {
+    bindings::xattr_handler {
+        // `as_char_ptr` is not `const`; `as_ptr` is the same pointer.
+        #[allow(clippy::disallowed_methods)]
+        prefix: prefix.as_ptr().cast(),
+        flags: index as i32,
+        get: Some(xattr_get::<T>),
+        ..zeroed!()
+    }
+}
+
+impl<T: FileSystem> Tables<T> {
+    pub(crate) const OPS: Ops = Ops {
+        fc_ops: bindings::fs_context_operations {
+            free: Some(fs_context::free::<T>),
+            parse_param: Some(fs_context::parse_param::<T>),
+            get_tree: Some(fs_context::get_tree::<T>),
+            reconfigure: Some(fs_context::reconfigure::<T>),
+            ..zeroed!()
+        },
+        super_ops: bindings::super_operations {
+            alloc_inode: Some(inode::alloc_inode::<T>),
+            free_inode: Some(inode::free_inode::<T>),
+            statfs: Some(statfs::<T>),
+            show_options: Some(show_options::<T>),
+            ..zeroed!()
+        },
+        dir_iops: bindings::inode_operations {
+            lookup: Some(lookup::<T>),
+            getattr: Some(getattr::<T>),
+            listxattr: Some(listxattr::<T>),
+            ..zeroed!()
+        },
+        dir_fops: bindings::file_operations {
+            llseek: Some(bindings::generic_file_llseek),
+            read: Some(bindings::generic_read_dir),
+            iterate_shared: Some(iterate_shared::<T>),
+            ..zeroed!()
+        },
+        file_iops: bindings::inode_operations {
+            getattr: Some(getattr::<T>),
+            listxattr: Some(listxattr::<T>),
+            fiemap: Some(fiemap::<T>),
+            ..zeroed!()
+        },
+        file_fops: bindings::file_operations {
+            llseek: Some(llseek::<T>),
+            read_iter: Some(bindings::generic_file_read_iter),
+            mmap_prepare: Some(bindings::generic_file_readonly_mmap_prepare),
+            splice_read: Some(bindings::filemap_splice_read),
+            ..zeroed!()
+        },
+        aops: bindings::address_space_operations {
+            read_folio: Some(read_folio::<T>),
+            readahead: Some(readahead::<T>),
+            bmap: Some(bmap::<T>),
+            invalidate_folio: Some(bindings::iomap_invalidate_folio),
+            release_folio: Some(bindings::iomap_release_folio),
+            migrate_folio: Some(bindings::filemap_migrate_folio),
+            is_partially_uptodate: Some(bindings::iomap_is_partially_uptodate),
+            error_remove_folio: Some(bindings::generic_error_remove_folio),
+            ..zeroed!()
+        },
+        fast_symlink_iops: bindings::inode_operations {
+            get_link: Some(bindings::simple_get_link),
+            getattr: Some(getattr::<T>),
+            listxattr: Some(listxattr::<T>),
+            ..zeroed!()
+        },
+        symlink_iops: bindings::inode_operations {
+            get_link: Some(bindings::page_get_link),
+            getattr: Some(getattr::<T>),
+            listxattr: Some(listxattr::<T>),
+            ..zeroed!()
+        },
+        special_iops: bindings::inode_operations {
+            getattr: Some(getattr::<T>),
+            listxattr: Some(listxattr::<T>),
+            ..zeroed!()
+        },
+        iomap_read: bindings::iomap_ops {
+            iomap_begin: Some(iomap_begin::<T>),
+            ..zeroed!()
+        },
+        xattr_user: xattr_handler::<T>(c"user.", super::xattr::index::USER),
+        xattr_trusted: xattr_handler::<T>(c"trusted.", super::xattr::index::TRUSTED),
+        xattr_security: xattr_handler::<T>(c"security.", super::xattr::index::SECURITY),
+    };
+
+    pub(crate) const XATTR_HANDLERS: XattrHandlers = XattrHandlers([
+        &Self::OPS.xattr_user,
+        &Self::OPS.xattr_trusted,
+        &Self::OPS.xattr_security,
+        ptr::null(),
+    ]);
+}
+
+fn errno_ptr<U>(e: Error) -> *mut U {
+    // An `ERR_PTR`: errnos are small negative numbers, at the top of the
+    // address space.
+    e.to_errno() as isize as *mut U
+}
+
+/// The inode of a dentry the VFS passes to a callback.
+///
+/// # Safety
+///
+/// `dentry` must be a live, positive dentry of a `T` super block.
+unsafe fn dentry_inode<'a, T: FileSystem>(dentry: *mut bindings::dentry) -> &'a Inode<T> {
+    // SAFETY: a positive dentry's `d_inode` is a live inode of its super block.
+    unsafe { Inode::from_raw((*dentry).d_inode) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn statfs<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    buf: *mut bindings::kstatfs,
+) -> c_int {
+    // SAFETY: the VFS passes a live dentry of a mounted `T` super block.
+    let sb = unsafe { SuperBlock::<T>::from_raw((*dentry).d_sb) };
+    match T::statfs(sb) {
+        Ok(st) => {
+            // SAFETY: `buf` is a valid `kstatfs` to fill.
+            unsafe {
+                (*buf).f_type = st.magic as c_long;
+                (*buf).f_bsize = st.bsize as c_long;
+                (*buf).f_frsize = st.bsize as c_long;
+                (*buf).f_blocks = st.blocks;
+                (*buf).f_bfree = st.bfree;
+                (*buf).f_bavail = st.bavail;
+                (*buf).f_files = st.files;
+                (*buf).f_ffree = st.ffree;
+                (*buf).f_namelen = st.namelen as c_long;
+                (*buf).f_fsid.val = [st.fsid as u32 as i32, (st.fsid >> 32) as u32 as i32];
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn show_options<T: FileSystem>(
+    m: *mut bindings::seq_file,
+    root: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: the VFS passes the root dentry of a mounted `T` super block and
+    // the seq_file it is filling.
+    let (sb, seq) = unsafe { (SuperBlock::<T>::from_raw((*root).d_sb), SeqFile::new(m)) };
+    match T::show_options(sb, &seq) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn lookup<T: FileSystem>(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    _flags: u32,
+) -> *mut bindings::dentry {
+    // SAFETY: the VFS passes a live directory inode of ours and a dentry whose
+    // name stays stable during the call (the parent is locked).
+    let (dir, name) = unsafe {
+        let mut len = 0u32;
+        let p = bindings::rext4_dentry_name(dentry, &mut len);
+        (
+            Inode::<T>::from_raw(dir),
+            core::slice::from_raw_parts(p, len as usize),
+        )
+    };
+    let inode = match T::lookup(dir, name) {
+        Ok(Some(i)) => ARef::into_raw(i).as_ptr().cast::<bindings::inode>(),
+        Ok(None) => ptr::null_mut(),
+        Err(e) => return errno_ptr(e),
+    };
+    // SAFETY: `d_splice_alias` takes over our inode reference (or NULL for a
+    // negative entry) and returns the dentry to use, NULL, or an ERR_PTR.
+    unsafe { bindings::d_splice_alias(inode, dentry) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn iterate_shared<T: FileSystem>(
+    file: *mut bindings::file,
+    ctx: *mut bindings::dir_context,
+) -> c_int {
+    // SAFETY: the VFS passes an open directory of ours and its live context.
+    let (dir, mut emitter) = unsafe {
+        (
+            Inode::<T>::from_raw(bindings::rext4_file_inode(file)),
+            DirEmitter::new(ctx),
+        )
+    };
+    match T::readdir(dir, &mut emitter) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn getattr<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    path: *const bindings::path,
+    stat: *mut bindings::kstat,
+    request_mask: u32,
+    _query_flags: u32,
+) -> c_int {
+    // SAFETY: the VFS passes a valid path to one of our inodes and a `kstat`
+    // to fill.
+    unsafe {
+        let inode = dentry_inode::<T>((*path).dentry);
+        bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), stat);
+        if let Some((sec, nsec)) = T::btime(inode) {
+            (*stat).btime.tv_sec = sec;
+            (*stat).btime.tv_nsec = nsec as c_long;
+            (*stat).result_mask |= bindings::STATX_BTIME;
+        }
+    }
+    0
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn listxattr<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    buf: *mut u8,
+    size: usize,
+) -> isize {
+    // SAFETY: the VFS passes a positive dentry of ours, and `buf` valid for
+    // `size` bytes when `size` is non-zero.
+    let (inode, out) = unsafe {
+        let out: &mut [u8] = if size == 0 || buf.is_null() {
+            &mut []
+        } else {
+            core::slice::from_raw_parts_mut(buf, size)
+        };
+        (dentry_inode::<T>(dentry), out)
+    };
+    match T::listxattr(inode, out) {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn xattr_get<T: FileSystem>(
+    handler: *const bindings::xattr_handler,
+    _dentry: *mut bindings::dentry,
+    inode: *mut bindings::inode,
+    name: *const u8,
+    buffer: *mut core::ffi::c_void,
+    size: usize,
+) -> c_int {
+    // SAFETY: the VFS passes one of our handlers, a live inode of ours, the
+    // name after the prefix as a C string, and `buffer` valid for `size` bytes
+    // when `size` is non-zero.
+    let (index, inode, name, out) = unsafe {
+        let out: &mut [u8] = if size == 0 || buffer.is_null() {
+            &mut []
+        } else {
+            core::slice::from_raw_parts_mut(buffer.cast(), size)
+        };
+        (
+            (*handler).flags as u8,
+            Inode::<T>::from_raw(inode),
+            CStr::from_char_ptr(name.cast()).to_bytes(),
+            out,
+        )
+    };
+    match T::getxattr(inode, index, name, out) {
+        Ok(n) => i32::try_from(n).unwrap_or(i32::MAX),
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn iomap_begin<T: FileSystem>(
+    inode: *mut bindings::inode,
+    pos: i64,
+    length: i64,
+    flags: u32,
+    iomap: *mut bindings::iomap,
+    _srcmap: *mut bindings::iomap,
+) -> c_int {
+    // SAFETY: iomap passes a live inode of ours.
+    let inode = unsafe { Inode::<T>::from_raw(inode) };
+    let m: Mapping = match T::iomap_begin(inode, pos, length, flags) {
+        Ok(m) => m,
+        Err(e) => return e.to_errno(),
+    };
+    let (ty, addr) = match m.kind {
+        MappingKind::Hole => (bindings::IOMAP_HOLE, u64::MAX),
+        MappingKind::Mapped(a) => (bindings::IOMAP_MAPPED, a),
+        MappingKind::Unwritten(a) => (bindings::IOMAP_UNWRITTEN, a),
+    };
+    // SAFETY: `iomap` is the iterator's mapping for us to fill; `i_sb` of a
+    // live inode is live, and its `s_bdev` is set for block file systems.
+    unsafe {
+        (*iomap).addr = addr;
+        (*iomap).offset = m.offset;
+        (*iomap).length = m.length;
+        (*iomap).type_ = ty as u16;
+        (*iomap).flags = 0;
+        (*iomap).bdev = (*(*inode.as_raw()).i_sb).s_bdev;
+        (*iomap).validity_cookie = m.cookie;
+    }
+    0
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn read_folio<T: FileSystem>(
+    _file: *mut bindings::file,
+    folio: *mut bindings::folio,
+) -> c_int {
+    // SAFETY: the page cache passes a locked folio of one of our inodes; iomap
+    // unlocks it when the read completes.
+    unsafe { bindings::rext4_iomap_bio_read_folio(folio, &ops::<T>().iomap_read) };
+    0
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn readahead<T: FileSystem>(rac: *mut bindings::readahead_control) {
+    // SAFETY: the page cache passes a live readahead request for our inode.
+    unsafe { bindings::rext4_iomap_bio_readahead(rac, &ops::<T>().iomap_read) };
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn bmap<T: FileSystem>(mapping: *mut bindings::address_space, block: u64) -> u64 {
+    // SAFETY: the VFS passes the mapping of one of our regular files.
+    unsafe { bindings::iomap_bmap(mapping, block, &ops::<T>().iomap_read) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn fiemap<T: FileSystem>(
+    inode: *mut bindings::inode,
+    fieinfo: *mut bindings::fiemap_extent_info,
+    start: u64,
+    len: u64,
+) -> c_int {
+    // SAFETY: the VFS passes a live inode of ours and a valid request.
+    unsafe { bindings::iomap_fiemap(inode, fieinfo, start, len, &ops::<T>().iomap_read) }
+}
+
+const SEEK_DATA: c_int = 3;
+const SEEK_HOLE: c_int = 4;
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn llseek<T: FileSystem>(
+    file: *mut bindings::file,
+    offset: i64,
+    whence: c_int,
+) -> i64 {
+    // SAFETY: the VFS passes an open file of ours.
+    unsafe {
+        let inode = bindings::rext4_file_inode(file);
+        let pos = match whence {
+            SEEK_DATA => bindings::iomap_seek_data(inode, offset, &ops::<T>().iomap_read),
+            SEEK_HOLE => bindings::iomap_seek_hole(inode, offset, &ops::<T>().iomap_read),
+            _ => return bindings::generic_file_llseek(file, offset, whence),
+        };
+        if pos < 0 {
+            return pos;
+        }
+        bindings::vfs_setpos(file, pos, (*(*inode).i_sb).s_maxbytes)
+    }
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Builds test trees and compares file system views of them.
+
+  treecmp.py gen DIR [--big] [--bigdir] [--no-old-times]
+                                            make a tree exercising what the read path must serve
+                                            (--big: a file needing extent depth 2 at 4k blocks;
+                                            --bigdir: a directory of 20000 entries)
+  treecmp.py manifest DIR [--no-atime]      print a JSON manifest of DIR (stat, statx btime,
+                                            contents hash, holes, xattrs, entries, links)
+  treecmp.py diff A.json B.json KEYS...     compare two manifests on the named fields
+                                            ("all" = every field both have; "--no-root"
+                                            leaves the root directory out); exit 1 on mismatch
+
+Runs with the host's python3 inside the VM too (it uses only the standard
+library and ctypes for statx).
+"""
+import ctypes, ctypes.util, errno, hashlib, json, os, random, socket, stat, sys
+
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW = 0x100
+STATX_ALL = 0xFFF
+
+
+class StatxTs(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_int64), ("tv_nsec", ctypes.c_uint32), ("_r", ctypes.c_int32)]
+
+
+class Statx(ctypes.Structure):
+    _fields_ = [("mask", ctypes.c_uint32), ("blksize", ctypes.c_uint32), ("attributes", ctypes.c_uint64),
+                ("nlink", ctypes.c_uint32), ("uid", ctypes.c_uint32), ("gid", ctypes.c_uint32),
+                ("mode", ctypes.c_uint16), ("_p1", ctypes.c_uint16), ("ino", ctypes.c_uint64),
+                ("size", ctypes.c_uint64), ("blocks", ctypes.c_uint64), ("attributes_mask", ctypes.c_uint64),
+                ("atime", StatxTs), ("btime", StatxTs), ("ctime", StatxTs), ("mtime", StatxTs),
+                ("rdev_major", ctypes.c_uint32), ("rdev_minor", ctypes.c_uint32),
+                ("dev_major", ctypes.c_uint32), ("dev_minor", ctypes.c_uint32), ("_spare", ctypes.c_uint64 * 14)]
+
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def btime(path):
+    st = Statx()
+    if libc.statx(AT_FDCWD, os.fsencode(path), AT_SYMLINK_NOFOLLOW, STATX_ALL, ctypes.byref(st)) != 0:
+        return None
+    if not st.mask & 0x800:
+        return None
+    return st.btime.tv_sec * 10**9 + st.btime.tv_nsec
+
+
+def data_map(fd, size):
+    """The data ranges of a file by SEEK_DATA/SEEK_HOLE."""
+    out, pos = [], 0
+    while pos < size:
+        try:
+            d = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno == errno.ENXIO:
+                break
+            raise
+        h = os.lseek(fd, d, os.SEEK_HOLE)
+        out.append([d, h])
+        pos = h
+    return out
+
+
+def manifest(root, with_atime=True):
+    m = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in [None] + sorted(dirs + files):
+            p = dirpath if name is None else os.path.join(dirpath, name)
+            if name is not None and name in dirs:
+                continue  # described when walked
+            rel = os.path.relpath(p, root)
+            if rel.startswith("lost+found"):
+                continue
+            st = os.lstat(p)
+            e = {"mode": st.st_mode, "uid": st.st_uid, "gid": st.st_gid, "size": st.st_size,
+                 "nlink": st.st_nlink, "mtime": st.st_mtime_ns, "ctime": st.st_ctime_ns,
+                 # mke2fs -d keeps whole seconds only.
+                 "mtime_s": st.st_mtime_ns // 10**9,
+                 "blocks": st.st_blocks, "btime": btime(p), "ino": st.st_ino}
+            if with_atime:
+                e["atime"] = st.st_atime_ns
+            try:
+                e["xattrs"] = {k: hashlib.sha256(os.getxattr(p, k, follow_symlinks=False)).hexdigest()
+                               for k in sorted(os.listxattr(p, follow_symlinks=False))
+                               if not k.startswith("system.")}
+            except OSError as ex:
+                e["xattrs"] = "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+            if stat.S_ISREG(st.st_mode):
+                h = hashlib.sha256()
+                fd = os.open(p, os.O_RDONLY)
+                try:
+                    while True:
+                        b = os.read(fd, 1 << 20)
+                        if not b:
+                            break
+                        h.update(b)
+                    e["data"] = data_map(fd, st.st_size)
+                finally:
+                    os.close(fd)
+                e["sha256"] = h.hexdigest()
+            elif stat.S_ISLNK(st.st_mode):
+                e["target"] = os.readlink(p)
+            elif stat.S_ISDIR(st.st_mode):
+                e["entries"] = sorted(os.listdir(p))
+            elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+                e["rdev"] = [os.major(st.st_rdev), os.minor(st.st_rdev)]
+            m[rel] = e
+    # Hard links: files sharing an inode, as groups of paths.
+    by_ino = {}
+    for rel, e in m.items():
+        if not stat.S_ISDIR(e["mode"]):
+            by_ino.setdefault(e["ino"], []).append(rel)
+    for rel, e in m.items():
+        e["links"] = sorted(by_ino.get(e["ino"], [rel])) if not stat.S_ISDIR(e["mode"]) else None
+        del e["ino"]
+    return m
+
+
+def gen(root, big=False, old_times=True, bigdir=False):
+    rnd = random.Random(1234)
+    os.makedirs(root, exist_ok=True)
+    w = lambda p, b: open(os.path.join(root, p), "wb").write(b)
+    w("empty", b"")
+    w("one-byte", b"x")
+    w("small.txt", b"hello rext4\n" * 100)
+    w("odd-size", bytes(rnd.getrandbits(8) for _ in range(12345)))
+    w("large", os.urandom(3 * 1024 * 1024 + 17))
+    # Sparse: holes at odd offsets, a hole at the end.
+    with open(os.path.join(root, "sparse"), "wb") as f:
+        for off in (0, 70001, 1 << 20, (5 << 20) + 4095):
+            f.seek(off)
+            f.write(os.urandom(3000))
+        f.truncate(9 << 20)
+    # Extent depth >= 2: more separate extents than one index level holds.
+    with open(os.path.join(root, "fragmented"), "wb") as f:
+        for i in range(1500 if big else 400):
+            f.seek(i * 8192)
+            f.write(bytes([i % 251 + 1]) * 1024)
+    os.makedirs(os.path.join(root, "d1/d2/d3"), exist_ok=True)
+    w("d1/d2/d3/deep", b"deep\n")
+    w("x" * 255, b"longest name\n")
+    w("y", b"shortest name\n")
+    os.link(os.path.join(root, "small.txt"), os.path.join(root, "hardlink"))
+    os.link(os.path.join(root, "small.txt"), os.path.join(root, "d1/hardlink2"))
+    os.makedirs(os.path.join(root, "links"), exist_ok=True)
+    for n in list(range(1, 70)) + [100, 500, 1000, 1023]:
+        os.symlink(("t" * (n - 1)) + "/"[: n > 0], os.path.join(root, "links", "s%04d" % n))
+    os.symlink("small.txt", os.path.join(root, "rel-link"))
+    os.symlink("/nonexistent/abs", os.path.join(root, "abs-link"))
+    os.mkfifo(os.path.join(root, "fifo"))
+    os.mknod(os.path.join(root, "chardev"), stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    os.mknod(os.path.join(root, "blockdev"), stat.S_IFBLK | 0o600, os.makedev(7, 200))
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(os.path.join(root, "sock"))
+    s.close()
+    os.makedirs(os.path.join(root, "owners"), exist_ok=True)
+    for i, (u, g) in enumerate([(0, 0), (1, 1), (1000, 1000), (65534, 65534), (65536, 70000), (123456, 654321), (4000000000, 7)]):
+        p = os.path.join(root, "owners", "f%d" % i)
+        w(os.path.relpath(p, root), b"owned\n")
+        os.chown(p, u, g)
+        os.chmod(p, [0o644, 0o600, 0o755, 0o4755, 0o2711, 0o1777, 0o000][i])
+    xa = os.path.join(root, "xattrs")
+    w("xattrs", b"has xattrs\n")
+    os.setxattr(xa, "user.small", b"v")
+    os.setxattr(xa, "user.empty", b"")
+    os.setxattr(xa, "user.medium", os.urandom(150))
+    os.setxattr(xa, "user.big", os.urandom(600))
+    os.setxattr(xa, "trusted.t", b"trusted value")
+    os.makedirs(os.path.join(root, "xdir"), exist_ok=True)
+    os.setxattr(os.path.join(root, "xdir"), "user.dir", b"on a directory")
+    if old_times:
+        os.makedirs(os.path.join(root, "times"), exist_ok=True)
+        for name, sec in [("epoch", 0), ("y1901", -2147483000), ("y2038", 2147483647), ("y2040", 2208988800),
+                          ("y2300", 10413792000), ("ns", 1700000000)]:
+            p = os.path.join(root, "times", name)
+            w(os.path.relpath(p, root), b"t\n")
+            os.utime(p, ns=(sec * 10**9 + 123456789, sec * 10**9 + 987654321))
+    if bigdir:
+        d = os.path.join(root, "bigdir")
+        os.makedirs(d, exist_ok=True)
+        for i in range(20000):
+            open(os.path.join(d, "entry-%05d-%s" % (i, "n" * (i % 40))), "wb").close()
+
+
+def diff(a, b, keys):
+    bad = 0
+    if "--no-root" in keys:
+        # The root of an image is mke2fs's (lost+found, its own times).
+        keys = [k for k in keys if k != "--no-root"]
+        a = {p: e for p, e in a.items() if p != "."}
+        b = {p: e for p, e in b.items() if p != "."}
+    if set(a) != set(b):
+        for p in sorted(set(a) ^ set(b))[:20]:
+            print("only in %s: %s" % ("A" if p in a else "B", p))
+        bad += 1
+    for p in sorted(set(a) & set(b)):
+        ks = set(a[p]) & set(b[p]) if keys == ["all"] else keys
+        for k in sorted(ks):
+            if a[p].get(k) != b[p].get(k):
+                bad += 1
+                if bad < 40:
+                    print("%s: %s: %r != %r" % (p, k, a[p].get(k), b[p].get(k)))
+    print("%d paths compared, %d differences" % (len(set(a) & set(b)), bad))
+    return bad
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "gen":
+        gen(sys.argv[2], big="--big" in sys.argv, old_times="--no-old-times" not in sys.argv,
+            bigdir="--bigdir" in sys.argv)
+    elif cmd == "manifest":
+        json.dump(manifest(sys.argv[2], with_atime="--no-atime" not in sys.argv), sys.stdout, sort_keys=True)
+    elif cmd == "diff":
+        a, b = (json.load(open(x)) for x in sys.argv[2:4])
+        sys.exit(1 if diff(a, b, sys.argv[4:] or ["all"]) else 0)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

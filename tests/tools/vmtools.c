@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Small helpers for VM tests, built on the host by scripts/vm: under TCG
+ * every process start costs about a second and python's several, so tests
+ * call these instead of loops of shell tools or python.
+ *
+ *   vmtools mount FSTYPE DEV DIR FLAGS [DATA]  mount(2); prints OK or the errno name
+ *   vmtools walk DIR                            read everything below DIR (stat, file
+ *                                               contents, link targets, xattrs, entries);
+ *                                               prints "<objects> <errors>"
+ *   vmtools patch BASE PLAN INDEX OUT           copy BASE to OUT with the edits of line
+ *                                               INDEX of PLAN ("off:op:val ..." per line,
+ *                                               op x = xor, s = set)
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM"; case ENOENT: return "ENOENT"; case EIO: return "EIO";
+	case ENXIO: return "ENXIO"; case ENOMEM: return "ENOMEM"; case EACCES: return "EACCES";
+	case EBUSY: return "EBUSY"; case ENODEV: return "ENODEV"; case ENOTDIR: return "ENOTDIR";
+	case EINVAL: return "EINVAL"; case EFBIG: return "EFBIG"; case ENOSPC: return "ENOSPC";
+	case EROFS: return "EROFS"; case ERANGE: return "ERANGE"; case ENODATA: return "ENODATA";
+	case ENAMETOOLONG: return "ENAMETOOLONG"; case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EUCLEAN: return "EUCLEAN"; case EBADMSG: return "EBADMSG"; case ENOTBLK: return "ENOTBLK";
+	case ESTALE: return "ESTALE"; case ELOOP: return "ELOOP";
+	}
+	static char buf[32];
+	snprintf(buf, sizeof(buf), "E%d", e);
+	return buf;
+}
+
+static long objects, errors;
+
+static void walk(const char *path)
+{
+	struct stat st;
+	static char buf[1 << 16];
+
+	objects++;
+	if (lstat(path, &st)) {
+		errors++;
+		return;
+	}
+	ssize_t n = llistxattr(path, buf, sizeof(buf));
+	if (n < 0) {
+		errors++;
+	} else {
+		static char val[1 << 16];
+		for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+			if (lgetxattr(path, p, val, sizeof(val)) < 0)
+				errors++;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (readlink(path, buf, sizeof(buf)) < 0)
+			errors++;
+	} else if (S_ISREG(st.st_mode)) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			errors++;
+			return;
+		}
+		ssize_t r;
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (r < 0)
+			errors++;
+		if (lseek(fd, 0, SEEK_HOLE) < 0)
+			errors++;
+		close(fd);
+	} else if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		if (!d) {
+			errors++;
+			return;
+		}
+		struct dirent *de;
+		errno = 0;
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			char *child;
+			if (asprintf(&child, "%s/%s", path, de->d_name) < 0)
+				exit(2);
+			walk(child);
+			free(child);
+			errno = 0;
+		}
+		if (errno)
+			errors++;
+		closedir(d);
+	}
+}
+
+static int patch(const char *base, const char *plan, long index, const char *out)
+{
+	FILE *in = fopen(base, "rb"), *pl = fopen(plan, "r");
+	if (!in || !pl)
+		return perror("open"), 2;
+	fseek(in, 0, SEEK_END);
+	long size = ftell(in);
+	rewind(in);
+	unsigned char *data = malloc(size);
+	if (!data || fread(data, 1, size, in) != (size_t)size)
+		return perror("read"), 2;
+	char *line = NULL;
+	size_t cap = 0;
+	for (long i = 0; i <= index; i++)
+		if (getline(&line, &cap, pl) < 0)
+			return fprintf(stderr, "plan has no line %ld\n", index), 2;
+	for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n")) {
+		long off;
+		char op;
+		int val;
+		if (sscanf(tok, "%ld:%c:%d", &off, &op, &val) != 3 || off < 0 || off >= size)
+			return fprintf(stderr, "bad edit %s\n", tok), 2;
+		data[off] = op == 'x' ? data[off] ^ val : val;
+	}
+	FILE *o = fopen(out, "wb");
+	if (!o || fwrite(data, 1, size, o) != (size_t)size || fclose(o))
+		return perror("write"), 2;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 6 && !strcmp(argv[1], "mount")) {
+		int r = mount(argv[3], argv[4], argv[2], strtoul(argv[5], NULL, 0),
+			      argc > 6 ? argv[6] : NULL);
+		puts(r ? errname(errno) : "OK");
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "walk")) {
+		walk(argv[2]);
+		printf("%ld %ld\n", objects, errors);
+		return 0;
+	}
+	if (argc == 6 && !strcmp(argv[1], "patch"))
+		return patch(argv[2], argv[3], atol(argv[4]), argv[5]);
+	fprintf(stderr, "usage: see the comment at the top of vmtools.c\n");
+	return 2;
+}
