@@ -11,6 +11,7 @@
 #include <linux/iomap.h>
 #include <linux/kdev_t.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
 
@@ -150,6 +151,33 @@ struct inode *rext4_file_inode(const struct file *file)
 bool rext4_capable_sys_admin(void)
 {
 	return capable(CAP_SYS_ADMIN);
+}
+
+struct posix_acl *rext4_acl_alloc(unsigned int count)
+{
+	return posix_acl_alloc(count, GFP_KERNEL);
+}
+
+void rext4_acl_set(struct posix_acl *acl, unsigned int i, u16 tag, u16 perm, u32 id)
+{
+	struct posix_acl_entry *e = &acl->a_entries[i];
+
+	e->e_tag = tag;
+	e->e_perm = perm;
+	if (tag == ACL_USER)
+		e->e_uid = make_kuid(&init_user_ns, id);
+	else if (tag == ACL_GROUP)
+		e->e_gid = make_kgid(&init_user_ns, id);
+}
+
+void rext4_acl_release(struct posix_acl *acl)
+{
+	posix_acl_release(acl);
+}
+
+void rext4_sb_set_posixacl(struct super_block *sb)
+{
+	sb->s_flags |= SB_POSIXACL;
 }
 
 bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,

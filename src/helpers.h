@@ -54,6 +54,13 @@ const unsigned char *rext4_dentry_name(const struct dentry *dentry, u32 *len);
 struct inode *rext4_file_inode(const struct file *file);
 bool rext4_capable_sys_admin(void);
 
+struct posix_acl;
+/* posix_acl_alloc() and filling one entry; ids map through init_user_ns. */
+struct posix_acl *rext4_acl_alloc(unsigned int count);
+void rext4_acl_set(struct posix_acl *acl, unsigned int i, u16 tag, u16 perm, u32 id);
+void rext4_acl_release(struct posix_acl *acl);
+void rext4_sb_set_posixacl(struct super_block *sb);
+
 bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,
 		    u64 ino, unsigned int type);
 

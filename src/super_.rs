@@ -45,6 +45,8 @@ pub(crate) struct MountOptions {
     /// `noload`/`norecovery`: do not look at the journal.
     pub(crate) noload: bool,
     pub(crate) nodelalloc: bool,
+    /// `noacl`: ignore POSIX ACLs (ext4 enables them by default).
+    pub(crate) noacl: bool,
 }
 
 /// Per-mount state (`struct ext4_sb_info`).
@@ -262,10 +264,9 @@ impl FileSystem for Rext4Fs {
                 })
             }
             // Accepted as ext4 does, with no effect on a read-only mount.
-            (
-                b"user_xattr" | b"acl" | b"barrier" | b"nobarrier" | b"relatime" | b"noatime",
-                None,
-            ) => {}
+            (b"acl", None) => opts.noacl = false,
+            (b"noacl", None) => opts.noacl = true,
+            (b"user_xattr" | b"barrier" | b"nobarrier" | b"relatime" | b"noatime", None) => {}
             _ => return Err(ENOPARAM),
         }
         Ok(())
@@ -284,6 +285,7 @@ impl FileSystem for Rext4Fs {
             } else {
                 i32::MAX.into()
             },
+            posix_acl: !info.opts.noacl,
         });
         Ok(info)
     }
@@ -334,6 +336,9 @@ impl FileSystem for Rext4Fs {
         if o.nodelalloc {
             seq.puts(c",nodelalloc");
         }
+        if o.noacl {
+            seq.puts(c",noacl");
+        }
         match o.errors {
             Some(Errors::Continue) => seq.puts(c",errors=continue"),
             Some(Errors::Panic) => seq.puts(c",errors=panic"),
@@ -365,6 +370,10 @@ impl FileSystem for Rext4Fs {
 
     fn getxattr(i: &Inode<Self>, index: u8, name: &[u8], buf: &mut [u8]) -> Result<usize> {
         xattr::get(i, index, name, buf)
+    }
+
+    fn get_acl(i: &Inode<Self>, default: bool) -> Result<Option<vfs::acl::PosixAcl>> {
+        xattr::get_acl(i, default)
     }
 
     fn listxattr(i: &Inode<Self>, buf: &mut [u8]) -> Result<usize> {

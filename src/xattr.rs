@@ -6,9 +6,10 @@
 use kernel::prelude::*;
 
 use crate::error::corrupt;
+use crate::ondisk::acl::Acl;
 use crate::ondisk::xattr::{ext4_xattr_block_csum_verify, name_prefix, XattrList};
 use crate::super_::Rext4Fs;
-use crate::vfs::{xattr::capable_sys_admin, xattr::index, BufferHead, Inode};
+use crate::vfs::{acl::PosixAcl, xattr::capable_sys_admin, xattr::index, BufferHead, Inode};
 
 fn block(inode: &Inode<Rext4Fs>) -> Result<Option<BufferHead>> {
     let blk = inode.data().d.file_acl;
@@ -79,6 +80,7 @@ pub(crate) fn get(inode: &Inode<Rext4Fs>, idx: u8, name: &[u8], buf: &mut [u8]) 
 pub(crate) fn list(inode: &Inode<Rext4Fs>, buf: &mut [u8]) -> Result<usize> {
     let sb = inode.sb();
     let trusted_ok = capable_sys_admin();
+    let acl_on = !sb.info().opts.noacl;
     let mut used = 0usize;
     let size_only = buf.is_empty();
     for_each_list(inode, |list, blk| {
@@ -89,6 +91,7 @@ pub(crate) fn list(inode: &Inode<Rext4Fs>, buf: &mut [u8]) -> Result<usize> {
             let shown = match e.e_name_index {
                 index::USER | index::SECURITY => true,
                 index::TRUSTED => trusted_ok,
+                index::POSIX_ACL_ACCESS | index::POSIX_ACL_DEFAULT => acl_on,
                 _ => false,
             };
             let Some(prefix) = name_prefix(e.e_name_index).filter(|_| shown) else {
@@ -108,4 +111,24 @@ pub(crate) fn list(inode: &Inode<Rext4Fs>, buf: &mut [u8]) -> Result<usize> {
         Ok(false)
     })?;
     Ok(used)
+}
+
+/// The inode's POSIX ACL of one type, from its `system.posix_acl_*` xattr
+/// (`ext4_get_acl()`).
+pub(crate) fn get_acl(inode: &Inode<Rext4Fs>, default: bool) -> Result<Option<PosixAcl>> {
+    let idx = if default { index::POSIX_ACL_DEFAULT } else { index::POSIX_ACL_ACCESS };
+    let size = match get(inode, idx, b"", &mut []) {
+        Ok(n) => n,
+        Err(e) if e == ENODATA => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut value = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+    let n = get(inode, idx, b"", &mut value)?;
+    let acl = Acl::parse(value.get(..n).ok_or(EFSCORRUPTED)?)
+        .map_err(|e| corrupt(inode.sb().id(), inode.ino(), inode.data().d.file_acl, e))?;
+    let mut out = PosixAcl::new(acl.len())?;
+    for (i, e) in acl.iter().enumerate() {
+        out.set(i, e.tag, e.perm, e.id)?;
+    }
+    Ok(Some(out))
 }

@@ -13,6 +13,7 @@
 #include <linux/iomap.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>

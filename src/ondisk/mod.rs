@@ -8,6 +8,7 @@
 //! Siblings refer to each other through `super::`, never `crate::`, because
 //! the crate root differs between the two builds.
 
+pub mod acl;
 pub mod bytes;
 pub mod crc;
 pub mod dir;

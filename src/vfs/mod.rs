@@ -14,6 +14,7 @@
 
 use kernel::{prelude::*, str::CStr};
 
+pub(crate) mod acl;
 pub(crate) mod buffer;
 pub(crate) mod dir;
 pub(crate) mod fs_context;
@@ -75,6 +76,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// Value of the xattr `prefix`+`name` into `buf` (or its size when `buf`
     /// is empty); `ENODATA` when absent.
     fn getxattr(inode: &Inode<Self>, index: u8, name: &[u8], buf: &mut [u8]) -> Result<usize>;
+    /// The access (or, with `default`, the default) POSIX ACL; `None` if
+    /// the inode has none.
+    fn get_acl(inode: &Inode<Self>, default: bool) -> Result<Option<acl::PosixAcl>>;
     /// All xattr names, NUL-separated, into `buf` (or their size when empty).
     fn listxattr(inode: &Inode<Self>, buf: &mut [u8]) -> Result<usize>;
 }

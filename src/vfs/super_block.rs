@@ -49,6 +49,8 @@ pub(crate) struct SuperParams {
     pub(crate) maxbytes: i64,
     pub(crate) time_min: i64,
     pub(crate) time_max: i64,
+    /// Enforce and serve POSIX ACLs (`SB_POSIXACL`).
+    pub(crate) posix_acl: bool,
 }
 
 impl<T: FileSystem> NewSuperBlock<T> {
@@ -111,6 +113,9 @@ impl<T: FileSystem> NewSuperBlock<T> {
             (*sb).s_time_gran = 1;
             (*sb).s_time_min = p.time_min;
             (*sb).s_time_max = p.time_max;
+            if p.posix_acl {
+                bindings::rext4_sb_set_posixacl(sb);
+            }
         }
     }
 }

@@ -93,6 +93,7 @@ impl<T: FileSystem> Tables<T> {
             lookup: Some(lookup::<T>),
             getattr: Some(getattr::<T>),
             listxattr: Some(listxattr::<T>),
+            get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
         },
         dir_fops: bindings::file_operations {
@@ -104,6 +105,7 @@ impl<T: FileSystem> Tables<T> {
         file_iops: bindings::inode_operations {
             getattr: Some(getattr::<T>),
             listxattr: Some(listxattr::<T>),
+            get_inode_acl: Some(get_inode_acl::<T>),
             fiemap: Some(fiemap::<T>),
             ..zeroed!()
         },
@@ -129,17 +131,20 @@ impl<T: FileSystem> Tables<T> {
             get_link: Some(bindings::simple_get_link),
             getattr: Some(getattr::<T>),
             listxattr: Some(listxattr::<T>),
+            get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
         },
         symlink_iops: bindings::inode_operations {
             get_link: Some(bindings::page_get_link),
             getattr: Some(getattr::<T>),
             listxattr: Some(listxattr::<T>),
+            get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
         },
         special_iops: bindings::inode_operations {
             getattr: Some(getattr::<T>),
             listxattr: Some(listxattr::<T>),
+            get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
         },
         iomap_read: bindings::iomap_ops {
@@ -320,6 +325,29 @@ unsafe extern "C" fn listxattr<T: FileSystem>(
     match T::listxattr(inode, out) {
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn get_inode_acl<T: FileSystem>(inode: *mut bindings::inode, ty: c_int, rcu: bool) -> *mut bindings::posix_acl {
+    // Reading the ACL may sleep: not in RCU path walk.
+    if rcu {
+        return errno_ptr(ECHILD);
+    }
+    let default = match ty {
+        super::acl::ACL_TYPE_ACCESS => false,
+        super::acl::ACL_TYPE_DEFAULT => true,
+        _ => return errno_ptr(EINVAL),
+    };
+    // SAFETY: the VFS passes a live inode of ours.
+    let inode = unsafe { Inode::<T>::from_raw(inode) };
+    match T::get_acl(inode, default) {
+        Ok(Some(acl)) => acl.into_raw(),
+        Ok(None) => ptr::null_mut(),
+        Err(e) => errno_ptr(e),
     }
 }
 

@@ -13,6 +13,8 @@ use crate::bindings;
 /// ext4's xattr name indexes (`EXT4_XATTR_INDEX_*`).
 pub(crate) mod index {
     pub(crate) const USER: u8 = 1;
+    pub(crate) const POSIX_ACL_ACCESS: u8 = 2;
+    pub(crate) const POSIX_ACL_DEFAULT: u8 = 3;
     pub(crate) const TRUSTED: u8 = 4;
     pub(crate) const SECURITY: u8 = 6;
 }

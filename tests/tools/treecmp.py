@@ -4,7 +4,8 @@
   treecmp.py gen DIR [--big] [--bigdir] [--no-old-times]
                                             make a tree exercising what the read path must serve
                                             (--big: a file needing extent depth 2 at 4k blocks;
-                                            --bigdir: a directory of 20000 entries)
+                                            --bigdir: a directory of 20000 entries;
+                                            --far: data near the 16 TiB offset limit)
   treecmp.py manifest DIR [--no-atime]      print a JSON manifest of DIR (stat, statx btime,
                                             contents hash, holes, xattrs, entries, links)
   treecmp.py diff A.json B.json KEYS...     compare two manifests on the named fields
@@ -63,6 +64,32 @@ def data_map(fd, size):
     return out
 
 
+def fiemap(fd):
+    """FS_IOC_FIEMAP: (logical, physical, length, flags) of every extent."""
+    import fcntl, struct
+    out, start = [], 0
+    while True:
+        n = 64
+        req = bytearray(struct.pack("=QQLLLL", start, 2**64 - 1 - start, 0, 0, n, 0) + bytes(56 * n))
+        fcntl.ioctl(fd, 0xC020660B, req)
+        mapped = struct.unpack_from("=L", req, 20)[0]
+        for i in range(mapped):
+            lg, ph, ln, _, _, fl = struct.unpack_from("=QQQQQL", req, 32 + 56 * i)
+            out.append([lg, ph, ln, fl])
+        if mapped < n or (out and out[-1][3] & 1):
+            return out
+        start = out[-1][0] + out[-1][2]
+
+
+def fibmap(fd, block):
+    """FIBMAP: the physical block of logical block `block` (root only)."""
+    import fcntl, struct
+    try:
+        return struct.unpack("=i", fcntl.ioctl(fd, 1, struct.pack("=i", block)))[0]
+    except OSError as ex:
+        return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+
+
 def manifest(root, with_atime=True):
     m = {}
     for dirpath, dirs, files in os.walk(root):
@@ -85,19 +112,32 @@ def manifest(root, with_atime=True):
             try:
                 e["xattrs"] = {k: hashlib.sha256(os.getxattr(p, k, follow_symlinks=False)).hexdigest()
                                for k in sorted(os.listxattr(p, follow_symlinks=False))
-                               if not k.startswith("system.")}
+                               if not k.startswith("system.") or k.startswith("system.posix_acl_")}
             except OSError as ex:
                 e["xattrs"] = "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
             if stat.S_ISREG(st.st_mode):
                 h = hashlib.sha256()
                 fd = os.open(p, os.O_RDONLY)
                 try:
-                    while True:
-                        b = os.read(fd, 1 << 20)
-                        if not b:
-                            break
-                        h.update(b)
                     e["data"] = data_map(fd, st.st_size)
+                    if st.st_size <= 1 << 30:
+                        segments = [[0, st.st_size]]
+                    else:
+                        # Too big to read whole: the data, plus a block at the
+                        # start of every hole, which must read as zeros.
+                        segments = e["data"] + [[end, min(end + 4096, st.st_size)] for _, end in e["data"]]
+                    for start, end in segments:
+                        os.lseek(fd, start, os.SEEK_SET)
+                        h.update(b"@%d:" % start)
+                        left = end - start
+                        while left > 0:
+                            b = os.read(fd, min(left, 1 << 20))
+                            if not b:
+                                break
+                            h.update(b)
+                            left -= len(b)
+                    e["fiemap"] = fiemap(fd)
+                    e["fibmap0"] = fibmap(fd, 0) if st.st_size else None
                 finally:
                     os.close(fd)
                 e["sha256"] = h.hexdigest()
@@ -119,7 +159,7 @@ def manifest(root, with_atime=True):
     return m
 
 
-def gen(root, big=False, old_times=True, bigdir=False):
+def gen(root, big=False, old_times=True, bigdir=False, far=False):
     rnd = random.Random(1234)
     os.makedirs(root, exist_ok=True)
     w = lambda p, b: open(os.path.join(root, p), "wb").write(b)
@@ -169,6 +209,12 @@ def gen(root, big=False, old_times=True, bigdir=False):
     os.setxattr(xa, "user.medium", os.urandom(150))
     os.setxattr(xa, "user.big", os.urandom(600))
     os.setxattr(xa, "trusted.t", b"trusted value")
+    os.setxattr(xa, "security.s", b"security value")
+    import subprocess
+    subprocess.run(["setfacl", "-m", "u:1000:rx,g:100:r,m:rx", os.path.join(root, "small.txt")], check=True)
+    os.makedirs(os.path.join(root, "acldir"), exist_ok=True)
+    subprocess.run(["setfacl", "-m", "u:4242:rwx", "-d", "-m", "u:1000:rwx,g::r", os.path.join(root, "acldir")],
+                   check=True)
     os.makedirs(os.path.join(root, "xdir"), exist_ok=True)
     os.setxattr(os.path.join(root, "xdir"), "user.dir", b"on a directory")
     if old_times:
@@ -178,6 +224,11 @@ def gen(root, big=False, old_times=True, bigdir=False):
             p = os.path.join(root, "times", name)
             w(os.path.relpath(p, root), b"t\n")
             os.utime(p, ns=(sec * 10**9 + 123456789, sec * 10**9 + 987654321))
+    if far:
+        # Data near the largest offset ext4 allows with 4 KiB blocks (16 TiB).
+        with open(os.path.join(root, "far"), "wb") as f:
+            f.seek((1 << 44) - 3 * 4096)
+            f.write(b"far away\n" * 100)
     if bigdir:
         d = os.path.join(root, "bigdir")
         os.makedirs(d, exist_ok=True)
@@ -211,7 +262,7 @@ def main():
     cmd = sys.argv[1]
     if cmd == "gen":
         gen(sys.argv[2], big="--big" in sys.argv, old_times="--no-old-times" not in sys.argv,
-            bigdir="--bigdir" in sys.argv)
+            bigdir="--bigdir" in sys.argv, far="--far" in sys.argv)
     elif cmd == "manifest":
         json.dump(manifest(sys.argv[2], with_atime="--no-atime" not in sys.argv), sys.stdout, sort_keys=True)
     elif cmd == "diff":

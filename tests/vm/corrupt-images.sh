@@ -25,6 +25,7 @@ while read -r v n; do
 			refused=$((refused + 1))
 		fi
 		losetup -d "$dev"
+		[ $((total % 50)) = 0 ] && log "$total images so far"
 	done
 done <"$PREP/variants"
 unload_module

@@ -10,13 +10,19 @@ log() { echo "# $*"; }
 WORK=$(mktemp -d /tmp/rext4-test.XXXXXX)
 LOOPS=()
 MOUNTS=()
+LOADED=
 cleanup() {
 	local m l
 	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
+	# A failed test may leave its own mounts behind: unmount every rext4.
+	awk '$3 == "rext4" {print $2}' /proc/mounts | while read -r m; do umount "$m" 2>/dev/null; done
 	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+	if [ -n "$LOADED" ] && grep -qw rext4 /proc/filesystems; then rmmod rext4 2>/dev/null || true; fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+# The harness's time limit sends TERM: exit through the cleanup.
+trap 'exit 143' TERM INT
 
 # insmod the module under test and check the VFS sees the type.
 load_module() {
@@ -24,6 +30,7 @@ load_module() {
 	grep -qw rext4 /proc/filesystems && fail "rext4 is already registered before insmod"
 	insmod "$REXT4_KO" || fail "insmod $REXT4_KO failed"
 	grep -qw rext4 /proc/filesystems || fail "rext4 not in /proc/filesystems after insmod"
+	LOADED=1
 }
 
 unload_module() {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Guest side of `make bench` (read path): fio sequential and random reads at
+# 4k, 64k and 1M, cold (caches dropped, fresh mount) and cached, of the same
+# file on the same ramdisk, by rext4, in-tree ext4 and XFS, interleaved, each
+# repeated BENCH_REPEAT times. Raw fio JSON goes to $REXT4_OUT/bench/.
+. "$(dirname "$0")/../vm/lib.sh"
+: "${BENCH_REPEAT:=3}" "${BENCH_SIZE:=128M}"
+load_module
+out=$REXT4_OUT/bench
+mkdir -p "$out" "$WORK/mnt"
+mnt=$WORK/mnt
+
+# The same 128 MiB file, written once by ext4 on ram0 and by XFS on ram1.
+mkfs.ext4 -F -q /dev/ram0
+mkfs.xfs -f -q /dev/ram1
+for d in ram0:ext4 ram1:xfs; do
+	mount -t "${d#*:}" "/dev/${d%:*}" "$mnt"
+	fio --name=fill --filename="$mnt/data" --rw=write --bs=1M --size="$BENCH_SIZE" \
+		--ioengine=psync --end_fsync=1 --output=/dev/null
+	umount "$mnt"
+done
+e2fsck -fn /dev/ram0 >/dev/null || fail "e2fsck after fill"
+
+run_one() { # fs rw bs cache rep
+	local fs=$1 rw=$2 bs=$3 cache=$4 rep=$5 dev=/dev/ram0 opts=ro
+	case $fs in
+	rext4) opts=ro,buffered_iomap ;;
+	xfs) dev=/dev/ram1 ;;
+	esac
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	mount -t "$fs" -o "$opts" "$dev" "$mnt"
+	local extra=(--size="$BENCH_SIZE")
+	if [ "$cache" = cached ]; then
+		cat "$mnt/data" >/dev/null
+		extra+=(--time_based --runtime=3)
+	elif [ "$rw" = randread ]; then
+		extra+=(--io_size=16M)
+	fi
+	fio --name="$fs-$rw-$bs-$cache" --filename="$mnt/data" --readonly --rw="$rw" --bs="$bs" \
+		--ioengine=psync --randrepeat=1 "${extra[@]}" --output-format=json \
+		--output="$out/$fs.$rw.$bs.$cache.$rep.json" >/dev/null 2>&1 || fail "fio $fs $rw $bs $cache"
+	umount "$mnt"
+}
+
+for rep in $(seq 1 "$BENCH_REPEAT"); do
+	# Interleave: every configuration runs once per round, in an order that
+	# rotates the file systems so none always goes first.
+	case $((rep % 3)) in 0) order="rext4 ext4 xfs" ;; 1) order="ext4 xfs rext4" ;; 2) order="xfs rext4 ext4" ;; esac
+	for cache in cold cached; do
+		for rw in read randread; do
+			for bs in 4k 64k 1M; do
+				for fs in $order; do run_one "$fs" "$rw" "$bs" "$cache" "$rep"; done
+			done
+		done
+	done
+	log "round $rep done"
+done
+unload_module
