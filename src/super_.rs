@@ -317,7 +317,9 @@ impl FileSystem for Rext4Fs {
             bsize: i.geo.block_size,
             blocks: i.geo.blocks_count.saturating_sub(i.overhead),
             bfree: i.free_blocks,
-            bavail: i.free_blocks.saturating_sub(i.r_blocks.saturating_add(i.resv_blocks)),
+            bavail: i
+                .free_blocks
+                .saturating_sub(i.r_blocks.saturating_add(i.resv_blocks)),
             files: i.geo.inodes_count.into(),
             ffree: i.free_inodes,
             fsid: lo ^ hi,

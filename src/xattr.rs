@@ -116,7 +116,11 @@ pub(crate) fn list(inode: &Inode<Rext4Fs>, buf: &mut [u8]) -> Result<usize> {
 /// The inode's POSIX ACL of one type, from its `system.posix_acl_*` xattr
 /// (`ext4_get_acl()`).
 pub(crate) fn get_acl(inode: &Inode<Rext4Fs>, default: bool) -> Result<Option<PosixAcl>> {
-    let idx = if default { index::POSIX_ACL_DEFAULT } else { index::POSIX_ACL_ACCESS };
+    let idx = if default {
+        index::POSIX_ACL_DEFAULT
+    } else {
+        index::POSIX_ACL_ACCESS
+    };
     let size = match get(inode, idx, b"", &mut []) {
         Ok(n) => n,
         Err(e) if e == ENODATA => return Ok(None),

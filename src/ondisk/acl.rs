@@ -75,7 +75,9 @@ impl<'a> Acl<'a> {
         let tag = le16(self.entries, off, "acl entry")?;
         let perm = le16(self.entries, off.saturating_add(2), "acl entry")?;
         match tag {
-            ACL_USER_OBJ | ACL_GROUP_OBJ | ACL_MASK | ACL_OTHER => Ok((AclEntry { tag, perm, id: 0 }, 4)),
+            ACL_USER_OBJ | ACL_GROUP_OBJ | ACL_MASK | ACL_OTHER => {
+                Ok((AclEntry { tag, perm, id: 0 }, 4))
+            }
             ACL_USER | ACL_GROUP => {
                 let id = le32(self.entries, off.saturating_add(4), "acl entry")?;
                 Ok((AclEntry { tag, perm, id }, 8))
@@ -120,7 +122,14 @@ mod tests {
         let acl = Acl::parse(&raw).expect("valid");
         let e: std::vec::Vec<_> = acl.iter().collect();
         assert_eq!(e.len(), 5);
-        assert_eq!(e[1], AclEntry { tag: ACL_USER, perm: 4, id: 1000 });
+        assert_eq!(
+            e[1],
+            AclEntry {
+                tag: ACL_USER,
+                perm: 4,
+                id: 1000
+            }
+        );
         assert_eq!(e[4].tag, ACL_OTHER);
     }
 

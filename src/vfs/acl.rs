@@ -34,7 +34,10 @@ impl PosixAcl {
 
     /// Sets entry `i` (`ACL_*` tag, rwx bits, user or group id).
     pub(crate) fn set(&mut self, i: usize, tag: u16, perm: u16, id: u32) -> Result {
-        let i = u32::try_from(i).ok().filter(|&i| i < self.count).ok_or(EINVAL)?;
+        let i = u32::try_from(i)
+            .ok()
+            .filter(|&i| i < self.count)
+            .ok_or(EINVAL)?;
         // SAFETY: we own the ACL and `i` is below its entry count.
         unsafe { bindings::rext4_acl_set(self.acl.as_ptr(), i, tag, perm, id) };
         Ok(())

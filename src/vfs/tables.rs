@@ -332,7 +332,11 @@ unsafe extern "C" fn listxattr<T: FileSystem>(
 ///
 /// Called only by the kernel, through the operations table it sits in, with the
 /// arguments its C prototype documents.
-unsafe extern "C" fn get_inode_acl<T: FileSystem>(inode: *mut bindings::inode, ty: c_int, rcu: bool) -> *mut bindings::posix_acl {
+unsafe extern "C" fn get_inode_acl<T: FileSystem>(
+    inode: *mut bindings::inode,
+    ty: c_int,
+    rcu: bool,
+) -> *mut bindings::posix_acl {
     // Reading the ACL may sleep: not in RCU path walk.
     if rcu {
         return errno_ptr(ECHILD);
