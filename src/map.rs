@@ -126,15 +126,27 @@ fn map_indirect(inode: &Inode<Rext4Fs>, lblk: u32) -> Result<Es> {
     let (&last, inner) = offs.split_last().ok_or(EFSCORRUPTED)?;
     // Walk to the array holding the data pointer: i_block, or a block.
     let mut array: Option<crate::vfs::BufferHead> = None;
-    for &o in inner {
+    let ptrs = u64::from(geo.block_size / 4);
+    for (level, &o) in inner.iter().enumerate() {
         let ptr =
             word(array.as_ref().map(|b| b.data()), &info.d.i_block, o).map_err(|e| bad(0, e))?;
         check_mapped_block(geo, ptr).map_err(|e| bad(0, e))?;
         if ptr == 0 {
-            // A missing indirect block: a hole as long as what it would map.
+            // A missing indirect block: a hole up to the end of the subtree
+            // it would map (ptrs^levels below it), from where lblk sits in it.
+            let below = offs.get(level + 1..).unwrap_or(&[]);
+            let (span, at) = below.iter().fold((1u64, 0u64), |(span, at), &off| {
+                (
+                    span.saturating_mul(ptrs),
+                    at.saturating_mul(ptrs).saturating_add(off.into()),
+                )
+            });
+            let len = u32::try_from(span.saturating_sub(at))
+                .unwrap_or(u32::MAX)
+                .max(1);
             return Ok(Es {
                 lblk,
-                len: 1,
+                len,
                 kind: EsKind::Hole,
             });
         }
