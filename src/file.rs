@@ -7,6 +7,7 @@
 use kernel::prelude::*;
 
 use crate::extent_status::EsKind;
+use crate::inode::EXT4_EXTENTS_FL;
 use crate::map::map_blocks;
 use crate::super_::Rext4Fs;
 use crate::vfs::{Inode, Mapping, MappingKind};
@@ -31,6 +32,7 @@ pub(crate) fn iomap_begin(
     let want = last - first + 1;
     let (es, cookie) = map_blocks(inode, first as u32)?;
     let blocks = u64::from(es.len).min(want);
+    let merged = matches!(es.kind, EsKind::Written(_)) && !inode.data().has_flag(EXT4_EXTENTS_FL);
     let kind = match es.kind {
         EsKind::Written(p) => MappingKind::Mapped(p << bits),
         EsKind::Unwritten(p) => MappingKind::Unwritten(p << bits),
@@ -41,5 +43,6 @@ pub(crate) fn iomap_begin(
         offset: (first << bits) as i64,
         length: blocks << bits,
         cookie,
+        merged,
     })
 }

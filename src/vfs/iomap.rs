@@ -28,4 +28,7 @@ pub(crate) struct Mapping {
     pub(crate) offset: i64,
     pub(crate) length: u64,
     pub(crate) cookie: u64,
+    /// The mapping was merged from per-block maps (`IOMAP_F_MERGED`, which
+    /// FIEMAP reports): ext4 sets it for mapped blocks of indirect-map inodes.
+    pub(crate) merged: bool,
 }

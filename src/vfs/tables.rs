@@ -419,7 +419,11 @@ unsafe extern "C" fn iomap_begin<T: FileSystem>(
         (*iomap).offset = m.offset;
         (*iomap).length = m.length;
         (*iomap).type_ = ty as u16;
-        (*iomap).flags = 0;
+        (*iomap).flags = if m.merged {
+            bindings::IOMAP_F_MERGED as u16
+        } else {
+            0
+        };
         (*iomap).bdev = (*(*inode.as_raw()).i_sb).s_bdev;
         (*iomap).validity_cookie = m.cookie;
     }

@@ -4,13 +4,13 @@
 # file on the same ramdisk, by rext4, in-tree ext4 and XFS, interleaved, each
 # repeated BENCH_REPEAT times. Raw fio JSON goes to $REXT4_OUT/bench/.
 . "$(dirname "$0")/../vm/lib.sh"
-: "${BENCH_REPEAT:=3}" "${BENCH_SIZE:=128M}"
+: "${BENCH_REPEAT:=3}" "${BENCH_SIZE:=64M}"
 load_module
 out=$REXT4_OUT/bench
 mkdir -p "$out" "$WORK/mnt"
 mnt=$WORK/mnt
 
-# The same 128 MiB file, written once by ext4 on ram0 and by XFS on ram1.
+# The same 64 MiB file, written once by ext4 on ram0 and by XFS on ram1.
 mkfs.ext4 -F -q /dev/ram0
 mkfs.xfs -f -q /dev/ram1
 for d in ram0:ext4 ram1:xfs; do

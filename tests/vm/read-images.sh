@@ -9,7 +9,7 @@ tc="$PY $REXT4_REPO/tests/tools/treecmp.py"
 load_module
 mnt=$WORK/mnt
 mkdir -p "$mnt"
-src_keys="--no-root mode uid gid size nlink mtime_s sha256 target entries rdev xattrs links"
+src_keys="--source --no-root mode uid gid size nlink mtime_s sha256 target entries rdev xattrs links"
 failed=0
 while read -r name tree; do
 	img=$PREP/$name.img
