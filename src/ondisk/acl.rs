@@ -119,7 +119,7 @@ mod tests {
             &[0x10, 0, 6, 0],
             &[0x20, 0, 0, 0],
         ]);
-        let acl = Acl::parse(&raw).expect("valid");
+        let acl = Acl::parse(&raw).expect("valid"); // ok-panic: test only
         let e: std::vec::Vec<_> = acl.iter().collect();
         assert_eq!(e.len(), 5);
         assert_eq!(
