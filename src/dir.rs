@@ -100,13 +100,17 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
     let sb = dir.sb();
     let geo = &sb.info().geo;
     let bs = u64::from(geo.block_size);
+    let bits = geo.log_block_size;
     let size = dir.size() as u64;
     let has_ft = geo.has_incompat(EXT4_FEATURE_INCOMPAT_FILETYPE);
     let indexed = is_indexed(dir);
     let mut pos = u64::try_from(out.pos()).map_err(|_| EINVAL)?;
     while pos < size {
-        let lblk = u32::try_from(pos / bs).map_err(|_| EFSCORRUPTED)?;
-        let in_block = (pos % bs) as usize;
+        if crate::vfs::should_stop() {
+            return Err(ERESTARTSYS);
+        }
+        let lblk = u32::try_from(pos >> bits).map_err(|_| EFSCORRUPTED)?;
+        let in_block = (pos & bs.saturating_sub(1)) as usize;
         // Block 0 of an indexed directory is the dx root: its '.' and '..'
         // are real entries, the rest of it is the index.
         let is_root = indexed && lblk == 0;
@@ -188,8 +192,12 @@ pub(crate) fn lookup(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<ARef<In
 fn linear_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
     let sb = dir.sb();
     let geo = &sb.info().geo;
-    let blocks = (dir.size() as u64).div_ceil(geo.block_size.into());
+    let bs = u64::from(geo.block_size);
+    let blocks = (dir.size() as u64).saturating_add(bs.saturating_sub(1)) >> geo.log_block_size;
     for lblk in 0..blocks {
+        if crate::vfs::should_stop() {
+            return Err(ERESTARTSYS);
+        }
         let lblk = u32::try_from(lblk).map_err(|_| EFSCORRUPTED)?;
         let bh = read_block(dir, lblk, BlockKind::Leaf)?;
         let found = search_dir(bh.data(), geo, name)

@@ -12,6 +12,7 @@
 #include <linux/kdev_t.h>
 #include <linux/pagemap.h>
 #include <linux/posix_acl.h>
+#include <linux/sched/signal.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
 
@@ -33,6 +34,12 @@ static DEFINE_RATELIMIT_STATE(rext4_rs, DEFAULT_RATELIMIT_INTERVAL,
 bool rext4_ratelimit(void)
 {
 	return __ratelimit(&rext4_rs);
+}
+
+bool rext4_should_stop(void)
+{
+	cond_resched();
+	return fatal_signal_pending(current);
 }
 
 bool rext4_sb_rdonly(const struct super_block *sb)

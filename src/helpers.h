@@ -23,6 +23,11 @@ struct kmem_cache;
 void rext4_fc_error(struct fs_context *fc, const char *msg);
 /* __ratelimit() on one state shared by all rext4 corruption reports. */
 bool rext4_ratelimit(void);
+/*
+ * cond_resched(), then whether the task has a fatal signal pending: long
+ * loops over directory blocks stop there, as ext4_readdir() does.
+ */
+bool rext4_should_stop(void);
 bool rext4_fc_wants_rdonly(const struct fs_context *fc);
 
 bool rext4_sb_rdonly(const struct super_block *sb);

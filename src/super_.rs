@@ -18,6 +18,7 @@ use crate::ondisk::{
     features::*,
     group_desc::{ext4_group_desc_csum_verify, GroupDesc},
     superblock::{Geometry, Superblock, EXT4_SUPERBLOCK_OFFSET, EXT4_SUPER_MAGIC},
+    Error as DiskError,
 };
 use crate::vfs::{
     self, DirEmitter, FileSystem, Inode, Mapping, NewSuperBlock, SeqFile, StatFs, SuperBlock,
@@ -63,10 +64,24 @@ pub(crate) struct SbInfo {
     pub(crate) overhead: u64,
 }
 
+/// The errno for a super block that fails its checks. ext4's fill_super
+/// answers `EINVAL` for a bad super block (it is not a file system it can
+/// mount), and `EFSBADCRC` for a checksum mismatch; rext4 does the same.
+fn sb_errno(e: DiskError) -> Error {
+    match e {
+        DiskError::Corrupt(_) => EINVAL,
+        e => to_kernel(e),
+    }
+}
+
 /// Byte offset of the super block inside block `sb_block` of `bs` bytes.
 fn sb_location(bs: u32) -> (u64, usize) {
     let off = EXT4_SUPERBLOCK_OFFSET;
-    (off / u64::from(bs), (off % u64::from(bs)) as usize)
+    let bs = u64::from(bs);
+    match (off.checked_div(bs), off.checked_rem(bs)) {
+        (Some(blk), Some(rem)) => (blk, rem as usize),
+        _ => (0, 0),
+    }
 }
 
 impl SbInfo {
@@ -91,7 +106,7 @@ impl SbInfo {
                     describe(&e).0,
                     describe(&e).1
                 );
-                return Err(to_kernel(e));
+                return Err(sb_errno(e));
             }
         };
         drop(bh);
@@ -121,7 +136,7 @@ impl SbInfo {
                 describe(&e).0,
                 describe(&e).1
             );
-            to_kernel(e)
+            sb_errno(e)
         })?;
 
         if geo.has_incompat(EXT4_FEATURE_INCOMPAT_RECOVER) && !opts.noload {
@@ -141,9 +156,9 @@ impl SbInfo {
             pr_err!(
                 "rext4 ({id}): bad geometry: block count {} exceeds size of device ({} blocks)\n",
                 geo.blocks_count,
-                sb.device_bytes() / u64::from(geo.block_size)
+                sb.device_bytes() >> geo.log_block_size
             );
-            return Err(EFSCORRUPTED);
+            return Err(EINVAL);
         }
         if geo.block_size != 1024 {
             sb.set_blocksize(geo.block_size).inspect_err(|_| {

@@ -91,3 +91,10 @@ pub(crate) fn ratelimit() -> bool {
     // SAFETY: no preconditions; `__ratelimit` on a static state.
     unsafe { crate::bindings::rext4_ratelimit() }
 }
+
+/// Yields the CPU if needed, then tells whether the current task has a
+/// fatal signal pending; loops over many blocks stop with `ERESTARTSYS`.
+pub(crate) fn should_stop() -> bool {
+    // SAFETY: no preconditions; runs in process context like every caller.
+    unsafe { crate::bindings::rext4_should_stop() }
+}

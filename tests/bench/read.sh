@@ -5,6 +5,10 @@
 # repeated BENCH_REPEAT times. Raw fio JSON goes to $REXT4_OUT/bench/.
 . "$(dirname "$0")/../vm/lib.sh"
 : "${BENCH_REPEAT:=3}" "${BENCH_SIZE:=64M}"
+# A subset, for investigating one row: BENCH_CACHE="cold", BENCH_RW="read",
+# BENCH_BS="64k", BENCH_FS="rext4 ext4" (each a list; default all).
+: "${BENCH_CACHE:=cold cached}" "${BENCH_RW:=read randread}" "${BENCH_BS:=4k 64k 1M}"
+: "${BENCH_FS:=rext4 ext4 xfs}"
 load_module
 out=$REXT4_OUT/bench
 mkdir -p "$out" "$WORK/mnt"
@@ -46,10 +50,12 @@ run_one() { # fs rw bs cache rep
 for rep in $(seq 1 "$BENCH_REPEAT"); do
 	# Interleave: every configuration runs once per round, in an order that
 	# rotates the file systems so none always goes first.
-	case $((rep % 3)) in 0) order="rext4 ext4 xfs" ;; 1) order="ext4 xfs rext4" ;; 2) order="xfs rext4 ext4" ;; esac
-	for cache in cold cached; do
-		for rw in read randread; do
-			for bs in 4k 64k 1M; do
+	read -ra fss <<<"$BENCH_FS"
+	n=${#fss[@]} order=
+	for i in "${!fss[@]}"; do order+=" ${fss[$(((i + rep) % n))]}"; done
+	for cache in $BENCH_CACHE; do
+		for rw in $BENCH_RW; do
+			for bs in $BENCH_BS; do
 				for fs in $order; do run_one "$fs" "$rw" "$bs" "$cache" "$rep"; done
 			done
 		done

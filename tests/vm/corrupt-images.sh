@@ -12,8 +12,9 @@ mnt=$WORK/mnt
 mkdir -p "$mnt"
 total=0 refused=0 mounted=0 errors=0
 while read -r v n; do
-	read -r i r m e < <("$VMTOOLS" fuzz "$PREP/$v.img" "$PREP/$v.plan" rext4 "$mnt" "$WORK/m.img") ||
-		fail "vmtools fuzz failed on $v"
+	out=$("$VMTOOLS" fuzz "$PREP/$v.img" "$PREP/$v.plan" rext4 "$mnt" "$WORK/m.img") ||
+		fail "vmtools fuzz failed on $v${out:+ ($out)}"
+	read -r i r m e <<<"$out"
 	[ "$i" = "$n" ] || fail "$v: $i of $n images tried"
 	log "$v: $i images, $r refused at mount, $m mounted ($e access errors)"
 	total=$((total + i)) refused=$((refused + r)) mounted=$((mounted + m)) errors=$((errors + e))

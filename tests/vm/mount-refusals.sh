@@ -3,7 +3,9 @@
 # says why: read-write (EROFS, until the write path exists), not ext4
 # (EINVAL), unsupported incompat features (EINVAL, each named), a journal
 # that needs recovery (EINVAL), bad options (EINVAL); and unknown ro_compat
-# features allow read-only mounts only.
+# features allow read-only mounts only. Damaged geometry (a truncated image,
+# an empty or misplaced inode table) fails with the errno the in-tree ext4
+# driver gives for the same image.
 . "$(dirname "$0")/lib.sh"
 load_module
 mnt=$WORK/mnt
@@ -43,6 +45,36 @@ expect EINVAL "unsupported incompat feature: (casefold|encrypt)" rext4 "$(attach
 img=$(new_image recover.img 64M)
 debugfs -w -R "feature needs_recovery" "$img" >/dev/null 2>&1
 expect EINVAL "journal needs recovery" rext4 "$(attach "$img")" 1
+
+# like_ext4 WANT DMESG-PATTERN IMAGE: in-tree ext4 and rext4 both refuse
+# IMAGE read-only with errno WANT, and rext4 says why in dmesg.
+like_ext4() {
+	local want=$1 pat=$2 d
+	d=$(attach "$3")
+	local ext4
+	ext4=$(mount_errno ext4 "$d" "$mnt" 1)
+	[ "$ext4" = OK ] && umount "$mnt"
+	[ "$ext4" = "$want" ] || fail "in-tree ext4 gave $ext4 on $3, the test expects $want"
+	expect "$want" "$pat" rext4 "$d" 1
+}
+
+# Truncated images: the super block promises more blocks than the device has.
+img=$(new_image full.img 64M)
+cut=$WORK/cut.img
+cp "$img" "$cut" && truncate -s 40M "$cut"
+like_ext4 EINVAL "block count [0-9]+ exceeds size of device" "$cut"
+# Cut inside the group descriptors: the first block survives, nothing else.
+cp "$img" "$WORK/head.img" && truncate -s 4K "$WORK/head.img"
+like_ext4 EINVAL "block count [0-9]+ exceeds size of device" "$WORK/head.img"
+
+# A zero-length inode table (no inodes per group), and an inode table that
+# points at block 0 (outside its group), each with valid checksums.
+img=$(new_image noipg.img 64M)
+debugfs -w -R "ssv inodes_per_group 0" "$img" >/dev/null 2>&1
+like_ext4 EINVAL "inodes.per.group" "$img"
+img=$(new_image noitable.img 64M -b 1024)
+printf 'set_bg 1 inode_table 0\nset_bg 1 checksum calc\n' | debugfs -w -f - "$img" >/dev/null 2>&1
+like_ext4 EUCLEAN "group descriptor 1 .*bg_inode_table" "$img"
 
 # An ro_compat feature rext4 does not know (verity): read-only only.
 img=$(new_image verity.img 64M -O verity)
