@@ -96,6 +96,13 @@ fn dt_of(ft: u8, has_filetype: bool) -> u8 {
     }
 }
 
+/// Lists `dir` from the position in `out`, the way `ext4_readdir()` does on
+/// damage: a hole is skipped; in a linear directory a leaf block that fails
+/// its checksum is reported and skipped; a bad record is reported and the
+/// rest of its block skipped. The listing goes on with the next block, so a
+/// user still sees what is intact. The htree path of ext4, which it also
+/// takes for a one-block directory when the file system has dir_index, fails
+/// on a bad checksum or a hole instead; so does rext4 for those directories.
 pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
     let sb = dir.sb();
     let geo = &sb.info().geo;
@@ -104,6 +111,9 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
     let size = dir.size() as u64;
     let has_ft = geo.has_incompat(EXT4_FEATURE_INCOMPAT_FILETYPE);
     let indexed = is_indexed(dir);
+    // ext4 lists a one-block directory on a dir_index file system through
+    // its htree path too (`is_dx_dir()`), which fails on a bad checksum.
+    let strict = indexed || (geo.has_compat(EXT4_FEATURE_COMPAT_DIR_INDEX) && size >> bits == 1);
     let mut pos = u64::try_from(out.pos()).map_err(|_| EINVAL)?;
     while pos < size {
         if crate::vfs::should_stop() {
@@ -111,43 +121,55 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
         }
         let lblk = u32::try_from(pos >> bits).map_err(|_| EFSCORRUPTED)?;
         let in_block = (pos & bs.saturating_sub(1)) as usize;
+        let next_block = (u64::from(lblk) + 1) << bits;
         // Block 0 of an indexed directory is the dx root: its '.' and '..'
         // are real entries, the rest of it is the index.
         let is_root = indexed && lblk == 0;
-        let bh = read_block(
-            dir,
-            lblk,
-            if is_root {
-                BlockKind::Index
-            } else {
-                BlockKind::Leaf
-            },
-        )
-        .or_else(|e| {
-            // An interior dx node has no leaf tail; re-read it as an index.
-            if indexed && e == EBADMSG {
-                read_block(dir, lblk, BlockKind::Index)
-            } else {
-                Err(e)
+        if !strict {
+            let (es, _) = crate::map::map_blocks(dir, lblk)?;
+            if !matches!(es.kind, EsKind::Written(_)) {
+                pos = (u64::from(lblk) + u64::from(es.len.max(1))) << bits;
+                out.set_pos(pos.min(size) as i64);
+                continue;
             }
-        })?;
+        }
+        let kind = if is_root {
+            BlockKind::Index
+        } else {
+            BlockKind::Leaf
+        };
+        let bh = match read_block(dir, lblk, kind) {
+            Ok(bh) => bh,
+            // An interior dx node has no leaf tail; re-read it as an index.
+            Err(e) if indexed && e == EBADMSG => read_block(dir, lblk, BlockKind::Index)?,
+            // Reported by read_block; the listing goes on.
+            Err(e) if e == EBADMSG && !strict => {
+                pos = next_block;
+                out.set_pos(pos as i64);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let block = bh.data();
         if indexed && !is_root && is_dx_node(block) {
-            pos = (u64::from(lblk) + 1) * bs;
+            pos = next_block;
             continue;
         }
-        let iter = if is_root {
-            // Only the two fixed records; the '..' record spans the index.
-            DirBlockIter::for_fs(block.get(..).ok_or(EFSCORRUPTED)?, geo)
-        } else {
-            DirBlockIter::for_fs(block, geo)
-        };
-        for entry in iter {
-            let e = entry.map_err(|e| corrupt(sb.id(), dir.ino(), bh.blocknr(), e))?;
+        // In the dx root only the two fixed records are read: the '..'
+        // record spans the index.
+        for entry in DirBlockIter::for_fs(block, geo) {
+            let e = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    // Reported; the rest of this block is skipped.
+                    let _ = corrupt(sb.id(), dir.ino(), bh.blocknr(), e);
+                    break;
+                }
+            };
             if e.offset < in_block {
                 continue;
             }
-            let here = u64::from(lblk) * bs + e.offset as u64;
+            let here = (u64::from(lblk) << bits) + e.offset as u64;
             if e.inode != 0 && !e.is_csum_tail() {
                 out.set_pos(here as i64);
                 if !out.emit(e.name, e.inode.into(), dt_of(e.file_type, has_ft)) {
@@ -156,7 +178,7 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
             }
             out.set_pos((here + e.rec_len as u64) as i64);
         }
-        pos = (u64::from(lblk) + 1) * bs;
+        pos = next_block;
         out.set_pos(pos as i64);
     }
     out.set_pos(size as i64);
@@ -194,17 +216,25 @@ fn linear_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
     let geo = &sb.info().geo;
     let bs = u64::from(geo.block_size);
     let blocks = (dir.size() as u64).saturating_add(bs.saturating_sub(1)) >> geo.log_block_size;
-    for lblk in 0..blocks {
+    let mut lblk = 0u64;
+    while lblk < blocks {
         if crate::vfs::should_stop() {
             return Err(ERESTARTSYS);
         }
-        let lblk = u32::try_from(lblk).map_err(|_| EFSCORRUPTED)?;
-        let bh = read_block(dir, lblk, BlockKind::Leaf)?;
+        let blk = u32::try_from(lblk).map_err(|_| EFSCORRUPTED)?;
+        // A hole holds no names (`__ext4_find_entry()` skips it).
+        let (es, _) = crate::map::map_blocks(dir, blk)?;
+        if !matches!(es.kind, EsKind::Written(_)) {
+            lblk += u64::from(es.len.max(1));
+            continue;
+        }
+        let bh = read_block(dir, blk, BlockKind::Leaf)?;
         let found = search_dir(bh.data(), geo, name)
             .map_err(|e| corrupt(sb.id(), dir.ino(), bh.blocknr(), e))?;
         if let Some(e) = found {
             return Ok(Some(e.inode));
         }
+        lblk += 1;
     }
     Ok(None)
 }

@@ -9,6 +9,8 @@ use crate::error::corrupt;
 use crate::extent_status::EsCache;
 use crate::ondisk::{
     crc::ext4_inode_csum_seed,
+    extent::{ExtentNode, NodeKind},
+    indirect::check_mapped_block,
     inode::{ext4_inode_csum_verify, FileType, Inode as DiskInode, EXT4_ROOT_INO},
     superblock::Geometry,
     Error as DiskError,
@@ -191,6 +193,18 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
     }
     drop(bh);
 
+    // Like `__ext4_iget()`: the block map held in the inode (extent tree
+    // root, or the direct and indirect pointers) is checked here, so a
+    // damaged one fails the lookup, not a later read.
+    let maps_blocks = match ftype {
+        FileType::Regular | FileType::Directory => true,
+        FileType::Symlink => !di.is_fast_symlink(geo),
+        _ => false,
+    };
+    if maps_blocks {
+        check_block_map(&d, geo).map_err(|e| corrupt(dev, ino.into(), block, e))?;
+    }
+
     let kind = match ftype {
         FileType::Regular => InodeKind::Reg,
         FileType::Directory => InodeKind::Dir,
@@ -257,3 +271,16 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
 }
 
 use kernel::sync::aref::ARef;
+
+/// `ext4_ext_check_inode()` / `ext4_ind_check_inode()`: the extent root in
+/// `i_block` parses (header, counts, sorted entries, physical blocks inside
+/// the file system), or every nonzero block pointer is inside it.
+fn check_block_map(d: &DiskFields, geo: &Geometry) -> core::result::Result<(), DiskError> {
+    if d.flags & EXT4_EXTENTS_FL != 0 {
+        return ExtentNode::parse(&d.i_block, NodeKind::Root, geo).map(|_| ());
+    }
+    for w in d.i_block.chunks_exact(4) {
+        check_mapped_block(geo, u32::from_le_bytes([w[0], w[1], w[2], w[3]]))?;
+    }
+    Ok(())
+}

@@ -10,10 +10,13 @@ const CRC32C_POLY: u32 = 0x82F6_3B78;
 /// ANSI crc16 polynomial 0x8005, bit-reversed (Linux `lib/crc16.c`).
 const CRC16_POLY: u16 = 0xA001;
 
+/// The byte-at-a-time table of a reflected (LSB-first) CRC with bit-reversed
+/// polynomial `poly`. A 16-bit polynomial gives 16-bit entries: shifting
+/// right never carries a bit above the polynomial's width.
 // Evaluated by the compiler: an out-of-range index here would be a build
 // error, never a runtime panic, so plain indexing is acceptable.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn build_crc32c_table() -> [u32; 256] {
+const fn reflected_table(poly: u32) -> [u32; 256] {
     let mut table = [0u32; 256];
     let mut i = 0;
     while i < 256 {
@@ -21,7 +24,7 @@ const fn build_crc32c_table() -> [u32; 256] {
         let mut bit = 0;
         while bit < 8 {
             crc = if crc & 1 != 0 {
-                (crc >> 1) ^ CRC32C_POLY
+                (crc >> 1) ^ poly
             } else {
                 crc >> 1
             };
@@ -33,29 +36,8 @@ const fn build_crc32c_table() -> [u32; 256] {
     table
 }
 
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn build_crc16_table() -> [u16; 256] {
-    let mut table = [0u16; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u16;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ CRC16_POLY
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-}
-
-static CRC32C_TABLE: [u32; 256] = build_crc32c_table();
-static CRC16_TABLE: [u16; 256] = build_crc16_table();
+static CRC32C_TABLE: [u32; 256] = reflected_table(CRC32C_POLY);
+static CRC16_TABLE: [u32; 256] = reflected_table(CRC16_POLY as u32);
 
 /// Feeds `data` into a running crc32c without pre- or post-inversion; this is
 /// exactly the kernel's `ext4_chksum(crc, data, len)` / `crc32c(crc, ...)`.
@@ -78,7 +60,8 @@ pub fn crc32c(data: &[u8]) -> u32 {
 pub fn crc16(mut crc: u16, data: &[u8]) -> u16 {
     for &b in data {
         let idx = usize::from((crc as u8) ^ b);
-        crc = (crc >> 8) ^ CRC16_TABLE.get(idx).copied().unwrap_or(0);
+        // Entries fit 16 bits (see `reflected_table`).
+        crc = (crc >> 8) ^ CRC16_TABLE.get(idx).copied().unwrap_or(0) as u16;
     }
     crc
 }

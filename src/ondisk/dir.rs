@@ -201,18 +201,40 @@ impl<'a> Iterator for DirBlockIter<'a> {
     }
 }
 
-/// Finds a live record named `name` in one block (`ext4_search_dir()`),
-/// validating every record up to it.
+/// Finds a live record named `name` in one block the way `ext4_search_dir()`
+/// does: it hops from record to record by `rec_len` with minimal checks, and
+/// only the record that matches gets the full check. So a damaged record other than the one looked up does not
+/// fail the lookup, and a lookup gives the same answer as with ext4.
 pub fn search_dir<'a>(
     block: &'a [u8],
     geo: &Geometry,
     name: &[u8],
 ) -> Result<Option<DirEntry<'a>>> {
-    for entry in DirBlockIter::for_fs(block, geo) {
-        let entry = entry?;
-        if entry.inode != 0 && entry.name == name {
-            return Ok(Some(entry));
+    search_block(block, geo.inodes_count, name)
+}
+
+fn search_block<'a>(
+    block: &'a [u8],
+    inodes_count: u32,
+    name: &[u8],
+) -> Result<Option<DirEntry<'a>>> {
+    const W: &str = "directory entry overrun";
+    let full = DirBlockIter::new(block, inodes_count);
+    // `EXT4_BASE_DIR_LEN`: the smallest record, a header with no name.
+    let limit = block.len().saturating_sub(EXT4_DIR_ENTRY_HEADER);
+    let mut off = 0usize;
+    while off < limit {
+        let inode = le32(block, off, W)?;
+        let dlen = le16(block, off.saturating_add(4), W)?;
+        let name_len = usize::from(u8_at(block, off.saturating_add(6), W)?);
+        let here = block
+            .get(off.saturating_add(EXT4_DIR_ENTRY_HEADER)..)
+            .unwrap_or(&[]);
+        if inode != 0 && name_len == name.len() && here.get(..name_len) == Some(name) {
+            return full.entry_at(off).map(Some);
         }
+        // Never 0 (a zero on disk means the whole block), so this ends.
+        off = off.saturating_add(rec_len_from_disk(dlen, block.len()));
     }
     Ok(None)
 }
@@ -253,6 +275,8 @@ pub fn ext4_dirblock_csum_verify(block: &[u8], inode_seed: u32) -> Result<()> {
 }
 
 #[cfg(test)]
+// Test blocks are built with fixed, in-range offsets.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -265,6 +289,57 @@ mod tests {
             let d = rec_len_to_disk(len, 65536);
             assert_eq!(d.map(|d| rec_len_from_disk(d, 65536)), Ok(len));
         }
+    }
+
+    /// One 1 KiB block: records (inode, name, rec_len) laid end to end.
+    fn block(recs: &[(u32, &[u8], u16)]) -> std::vec::Vec<u8> {
+        let mut b = std::vec![0u8; 1024];
+        let mut off = 0;
+        for &(ino, name, rec_len) in recs {
+            b[off..off + 4].copy_from_slice(&ino.to_le_bytes());
+            b[off + 4..off + 6].copy_from_slice(&rec_len.to_le_bytes());
+            b[off + 6] = name.len() as u8;
+            b[off + 8..off + 8 + name.len()].copy_from_slice(name);
+            off += usize::from(rec_len);
+        }
+        b
+    }
+
+    #[test]
+    fn search_is_lenient_like_ext4() {
+        let ok = [(11, &b"aa"[..], 12), (12, b"bb", 12), (13, b"cc", 1000)];
+        let b = block(&ok);
+        let found = |b: &[u8], n: &[u8]| search_block(b, 100, n).map(|e| e.map(|e| e.inode));
+        assert_eq!(found(&b, b"cc"), Ok(Some(13)));
+        assert_eq!(found(&b, b"zz"), Ok(None));
+        // A rec_len that is not a multiple of 4: a lookup of that record
+        // fails; past it the hop leaves the block (its low bits are bits
+        // 16-17 of the length), so later names are not found, as in ext4.
+        let b = block(&[
+            (11, b"aa", 12),
+            (12, b"bb", 13),
+            (13, b"cc", 12),
+            (14, b"dd", 987),
+        ]);
+        assert!(found(&b, b"bb").is_err());
+        assert_eq!(found(&b, b"aa"), Ok(Some(11)));
+        assert_eq!(found(&b, b"cc"), Ok(None));
+        // A record too short for its name fails its own lookup only.
+        let mut b = block(&[(11, b"aa", 12), (12, b"bb", 12), (13, b"cc", 1000)]);
+        b[18] = 5; // name_len of "bb" 5: needs 16 bytes, has 12
+        assert!(found(&b, &b[20..25]).is_err());
+        assert_eq!(found(&b, b"cc"), Ok(Some(13)));
+        // Running past the block: fails when it is the one looked up.
+        let b = block(&[(11, b"aa", 12), (12, b"bb", 12), (13, b"cc", 1100)]);
+        assert!(found(&b, b"cc").is_err());
+        assert_eq!(found(&b, b"zz"), Ok(None));
+        // A zero rec_len means the rest of the block: no loop.
+        let b = block(&[(11, b"aa", 12), (12, b"bb", 0)]);
+        assert_eq!(found(&b, b"zz"), Ok(None));
+        // Inode out of range, on the record looked up.
+        let b = block(&[(11, b"aa", 12), (500, b"bb", 1012)]);
+        assert!(found(&b, b"bb").is_err());
+        assert_eq!(found(&b, b"aa"), Ok(Some(11)));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 # file on the same ramdisk, by rext4, in-tree ext4 and XFS, interleaved, each
 # repeated BENCH_REPEAT times. Raw fio JSON goes to $REXT4_OUT/bench/.
 . "$(dirname "$0")/../vm/lib.sh"
-: "${BENCH_REPEAT:=3}" "${BENCH_SIZE:=64M}"
+: "${BENCH_REPEAT:=5}" "${BENCH_SIZE:=768M}" "${BENCH_RAND_IO:=256M}" "${BENCH_RUNTIME:=5}"
 # A subset, for investigating one row: BENCH_CACHE="cold", BENCH_RW="read",
 # BENCH_BS="64k", BENCH_FS="rext4 ext4" (each a list; default all).
 : "${BENCH_CACHE:=cold cached}" "${BENCH_RW:=read randread}" "${BENCH_BS:=4k 64k 1M}"
@@ -14,7 +14,7 @@ out=$REXT4_OUT/bench
 mkdir -p "$out" "$WORK/mnt"
 mnt=$WORK/mnt
 
-# The same 64 MiB file, written once by ext4 on ram0 and by XFS on ram1.
+# The same file (BENCH_SIZE), written once by ext4 on ram0 and by XFS on ram1.
 mkfs.ext4 -F -q /dev/ram0
 mkfs.xfs -f -q /dev/ram1
 for d in ram0:ext4 ram1:xfs; do
@@ -37,9 +37,9 @@ run_one() { # fs rw bs cache rep
 	local extra=(--size="$BENCH_SIZE")
 	if [ "$cache" = cached ]; then
 		cat "$mnt/data" >/dev/null
-		extra+=(--time_based --runtime=3)
+		extra+=(--time_based --runtime="$BENCH_RUNTIME")
 	elif [ "$rw" = randread ]; then
-		extra+=(--io_size=16M)
+		extra+=(--io_size="$BENCH_RAND_IO")
 	fi
 	fio --name="$fs-$rw-$bs-$cache" --filename="$mnt/data" --readonly --rw="$rw" --bs="$bs" \
 		--ioengine=psync --randrepeat=1 "${extra[@]}" --output-format=json \

@@ -8,6 +8,10 @@
  *   vmtools walk DIR                            read everything below DIR (stat, file
  *                                               contents, link targets, xattrs, entries);
  *                                               prints "<objects> <errors>"
+ *   vmtools probe OP PATH [NAME]               one access, prints OK or the errno name:
+ *                                               stat (lstat), read (the whole file),
+ *                                               list (every entry), xattr (lgetxattr
+ *                                               NAME), link (readlink)
  *   vmtools patch BASE PLAN INDEX OUT           copy BASE to OUT with the edits of line
  *                                               INDEX of PLAN ("off:op:val ..." per line,
  *                                               op x = xor, s = set)
@@ -259,6 +263,43 @@ static int patch(const char *base, const char *plan, long index, const char *out
 	return 0;
 }
 
+/* One access to PATH; 0 or the errno it failed with. */
+static int probe(const char *op, const char *path, const char *name)
+{
+	static char buf[1 << 16];
+	struct stat st;
+	if (!strcmp(op, "stat"))
+		return lstat(path, &st) ? errno : 0;
+	if (!strcmp(op, "read")) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return errno;
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+		int e = n < 0 ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(op, "list")) {
+		DIR *d = opendir(path);
+		if (!d)
+			return errno;
+		errno = 0;
+		while (readdir(d))
+			;
+		int e = errno;
+		closedir(d);
+		return e;
+	}
+	if (!strcmp(op, "xattr") && name)
+		return lgetxattr(path, name, buf, sizeof(buf)) < 0 ? errno : 0;
+	if (!strcmp(op, "link"))
+		return readlink(path, buf, sizeof(buf)) < 0 ? errno : 0;
+	fprintf(stderr, "probe: unknown op %s\n", op);
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "mount")) {
@@ -270,6 +311,11 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "walk")) {
 		walk(argv[2]);
 		printf("%ld %ld\n", objects, errors);
+		return 0;
+	}
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "probe")) {
+		int e = probe(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
+		puts(e ? errname(e) : "OK");
 		return 0;
 	}
 	if (argc == 7 && !strcmp(argv[1], "fuzz"))
