@@ -24,38 +24,74 @@ use crate::super_::Rext4Fs;
 use crate::vfs::{dir::dtype, BufferHead, DirEmitter, Inode};
 
 /// What a directory block is.
-#[derive(PartialEq, Eq)]
 enum BlockKind {
     /// Directory entries (with a checksum tail under metadata_csum).
     Leaf,
     /// An htree root or interior node (checksummed with a dx tail).
     Index,
+    /// A block of an indexed directory other than the root: an interior
+    /// node if it looks like one ([`is_dx_node`]), a leaf otherwise.
+    LeafOrNode,
 }
 
-/// Reads logical block `lblk` of directory `dir` and checks its checksum.
-fn read_block(dir: &Inode<Rext4Fs>, lblk: u32, kind: BlockKind) -> Result<BufferHead> {
+impl BlockKind {
+    /// The kind of logical block `lblk` of a directory: in an indexed one,
+    /// block 0 is the dx root.
+    fn of(indexed: bool, lblk: u32) -> Self {
+        match (indexed, lblk) {
+            (true, 0) => BlockKind::Index,
+            (true, _) => BlockKind::LeafOrNode,
+            (false, _) => BlockKind::Leaf,
+        }
+    }
+}
+
+/// What a logical block of a directory holds.
+enum DirBlock {
+    /// Nothing mapped (or an unwritten extent), for `len` blocks from here.
+    Hole { len: u32 },
+    /// The block, its checksum checked.
+    Data(BufferHead),
+}
+
+/// Reads logical block `lblk` of directory `dir` and checks its checksum,
+/// or says how long the hole there is.
+fn read_block_or_hole(dir: &Inode<Rext4Fs>, lblk: u32, kind: BlockKind) -> Result<DirBlock> {
     let sb = dir.sb();
     let geo = &sb.info().geo;
     let (es, _) = crate::map::map_blocks(dir, lblk)?;
     let EsKind::Written(pblk) = es.kind else {
-        // ext4: "Directory hole found" / an unwritten directory block.
-        return Err(corrupt(
-            sb.id(),
-            dir.ino(),
-            0,
-            DiskError::Corrupt("directory hole or unwritten block"),
-        ));
+        return Ok(DirBlock::Hole { len: es.len.max(1) });
     };
     let bh = sb.bread(pblk)?;
     if geo.has_metadata_csum() {
         let seed = dir.data().d.csum_seed;
-        let r = match kind {
-            BlockKind::Leaf => ext4_dirblock_csum_verify(bh.data(), seed),
-            BlockKind::Index => ext4_dx_csum_verify(bh.data(), seed),
+        let index = match kind {
+            BlockKind::Leaf => false,
+            BlockKind::Index => true,
+            BlockKind::LeafOrNode => is_dx_node(bh.data()),
+        };
+        let r = match index {
+            false => ext4_dirblock_csum_verify(bh.data(), seed),
+            true => ext4_dx_csum_verify(bh.data(), seed),
         };
         r.map_err(|e| corrupt(sb.id(), dir.ino(), pblk, e))?;
     }
-    Ok(bh)
+    Ok(DirBlock::Data(bh))
+}
+
+/// Reads logical block `lblk` of directory `dir`, where a hole is corruption
+/// (ext4: "Directory hole found", as on its htree path).
+fn read_block(dir: &Inode<Rext4Fs>, lblk: u32, kind: BlockKind) -> Result<BufferHead> {
+    match read_block_or_hole(dir, lblk, kind)? {
+        DirBlock::Data(bh) => Ok(bh),
+        DirBlock::Hole { .. } => Err(corrupt(
+            dir.sb().id(),
+            dir.ino(),
+            0,
+            DiskError::Corrupt("directory hole or unwritten block"),
+        )),
+    }
 }
 
 /// Whether a block of an indexed directory is an interior index node: one
@@ -125,23 +161,18 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
         // Block 0 of an indexed directory is the dx root: its '.' and '..'
         // are real entries, the rest of it is the index.
         let is_root = indexed && lblk == 0;
-        if !strict {
-            let (es, _) = crate::map::map_blocks(dir, lblk)?;
-            if !matches!(es.kind, EsKind::Written(_)) {
-                pos = (u64::from(lblk) + u64::from(es.len.max(1))) << bits;
+        let kind = BlockKind::of(indexed, lblk);
+        let read = match strict {
+            true => read_block(dir, lblk, kind).map(DirBlock::Data),
+            false => read_block_or_hole(dir, lblk, kind),
+        };
+        let bh = match read {
+            Ok(DirBlock::Data(bh)) => bh,
+            Ok(DirBlock::Hole { len }) => {
+                pos = (u64::from(lblk) + u64::from(len)) << bits;
                 out.set_pos(pos.min(size) as i64);
                 continue;
             }
-        }
-        let kind = if is_root {
-            BlockKind::Index
-        } else {
-            BlockKind::Leaf
-        };
-        let bh = match read_block(dir, lblk, kind) {
-            Ok(bh) => bh,
-            // An interior dx node has no leaf tail; re-read it as an index.
-            Err(e) if indexed && e == EBADMSG => read_block(dir, lblk, BlockKind::Index)?,
             // Reported by read_block; the listing goes on.
             Err(e) if e == EBADMSG && !strict => {
                 pos = next_block;
@@ -216,19 +247,22 @@ fn linear_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
     let geo = &sb.info().geo;
     let bs = u64::from(geo.block_size);
     let blocks = (dir.size() as u64).saturating_add(bs.saturating_sub(1)) >> geo.log_block_size;
+    // Also the fallback of an htree lookup, so indexed directories come here.
+    let indexed = is_indexed(dir);
     let mut lblk = 0u64;
     while lblk < blocks {
         if crate::vfs::should_stop() {
             return Err(ERESTARTSYS);
         }
         let blk = u32::try_from(lblk).map_err(|_| EFSCORRUPTED)?;
-        // A hole holds no names (`__ext4_find_entry()` skips it).
-        let (es, _) = crate::map::map_blocks(dir, blk)?;
-        if !matches!(es.kind, EsKind::Written(_)) {
-            lblk += u64::from(es.len.max(1));
-            continue;
-        }
-        let bh = read_block(dir, blk, BlockKind::Leaf)?;
+        let bh = match read_block_or_hole(dir, blk, BlockKind::of(indexed, blk))? {
+            DirBlock::Data(bh) => bh,
+            // A hole holds no names (`__ext4_find_entry()` skips it).
+            DirBlock::Hole { len } => {
+                lblk += u64::from(len);
+                continue;
+            }
+        };
         let found = search_dir(bh.data(), geo, name)
             .map_err(|e| corrupt(sb.id(), dir.ino(), bh.blocknr(), e))?;
         if let Some(e) = found {
@@ -306,12 +340,7 @@ fn dx_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
 fn linear_find_block(dir: &Inode<Rext4Fs>, lblk: u32, name: &[u8]) -> Result<Option<u32>> {
     let sb = dir.sb();
     let geo = &sb.info().geo;
-    let kind = if lblk == 0 && is_indexed(dir) {
-        BlockKind::Index
-    } else {
-        BlockKind::Leaf
-    };
-    let bh = read_block(dir, lblk, kind)?;
+    let bh = read_block(dir, lblk, BlockKind::of(is_indexed(dir), lblk))?;
     let found = search_dir(bh.data(), geo, name)
         .map_err(|e| corrupt(sb.id(), dir.ino(), bh.blocknr(), e))?;
     Ok(found.map(|e| e.inode))

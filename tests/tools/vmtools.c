@@ -235,28 +235,18 @@ static int fuzz(const char *base, const char *plan, const char *fstype, const ch
 
 static int patch(const char *base, const char *plan, long index, const char *out)
 {
-	FILE *in = fopen(base, "rb"), *pl = fopen(plan, "r");
-	if (!in || !pl)
-		return perror("open"), 2;
-	fseek(in, 0, SEEK_END);
-	long size = ftell(in);
-	rewind(in);
-	unsigned char *data = malloc(size);
-	if (!data || fread(data, 1, size, in) != (size_t)size)
-		return perror("read"), 2;
+	long size;
+	unsigned char *data = slurp(base, &size);
+	FILE *pl = fopen(plan, "r");
+	if (!data || !pl)
+		return perror("patch: open"), 2;
 	char *line = NULL;
 	size_t cap = 0;
 	for (long i = 0; i <= index; i++)
 		if (getline(&line, &cap, pl) < 0)
 			return fprintf(stderr, "plan has no line %ld\n", index), 2;
-	for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n")) {
-		long off;
-		char op;
-		int val;
-		if (sscanf(tok, "%ld:%c:%d", &off, &op, &val) != 3 || off < 0 || off >= size)
-			return fprintf(stderr, "bad edit %s\n", tok), 2;
-		data[off] = op == 'x' ? data[off] ^ val : val;
-	}
+	if (apply_line(data, size, line))
+		return 2;
 	FILE *o = fopen(out, "wb");
 	if (!o || fwrite(data, 1, size, o) != (size_t)size || fclose(o))
 		return perror("write"), 2;

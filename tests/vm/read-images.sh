@@ -35,5 +35,10 @@ while read -r name tree; do
 	e2fsck -fn "$dev" >"$WORK/fsck.log" 2>&1 || { echo "FAIL $name: e2fsck"; tail "$WORK/fsck.log"; failed=1; }
 done <"$PREP/variants"
 unload_module
+# Valid images: rext4 must not have reported any corruption on them.
+if dmesg | grep -E "rext4: rext4 \(loop[0-9]+\): "; then
+	echo "FAIL: rext4 reported corruption on a valid image (above)"
+	failed=1
+fi
 [ $failed = 0 ] || fail "some variants differ (see above)"
 log "all variants read identically by rext4 and ext4"
