@@ -20,6 +20,7 @@ use crate::ondisk::indirect::{block_to_path, indirect_entry};
 use crate::ondisk::inode::{ext4_inode_csum_verify, Inode};
 use crate::ondisk::jbd2::{needs_recovery, JournalHeader, JournalSuperblock};
 use crate::ondisk::superblock::{Geometry, Superblock};
+use crate::ondisk::system_zone::{group_zones, normalize, SystemZones, Zone};
 use crate::ondisk::xattr::{ext4_xattr_block_csum_verify, XattrList};
 
 /// A hand-built geometry (1 KiB or 4 KiB blocks, with or without
@@ -105,6 +106,32 @@ pub fn all_parsers(data: &[u8], geo: &Geometry) -> u64 {
         note(u64::from(
             ext4_inode_bitmap_csum_verify(geo, &gd, data).is_ok(),
         ));
+        // System zones from this descriptor standing for two groups, then
+        // the block maps in `data` checked against them.
+        let none = Zone {
+            start: 0,
+            count: 0,
+            ino: 0,
+        };
+        let mut zones = [none; 12];
+        let groups = [0, 1, geo.groups_count.saturating_sub(1)];
+        let found = groups
+            .into_iter()
+            .filter_map(|g| group_zones(geo, g, &gd).ok())
+            .flat_map(|z| z.into_iter().flatten());
+        for (slot, z) in zones.iter_mut().zip(found) {
+            *slot = z;
+        }
+        if let Ok(n) = normalize(&mut zones) {
+            let zones = SystemZones::new(zones.get(..n).unwrap_or(&[]));
+            for kind in [NodeKind::Root, NodeKind::Block] {
+                if let Ok(node) = ExtentNode::parse(data, kind, geo) {
+                    note(u64::from(zones.check_node(geo, &node, 8).is_ok()));
+                }
+            }
+            note(u64::from(zones.check_block_refs(geo, data, 12).is_ok()));
+            note(u64::from(zones.check(geo, gd.inode_table(), 3, 0).is_ok()));
+        }
     }
     note(u64::from(ext4_group_desc_csum_verify(geo, 3, data).is_ok()));
 

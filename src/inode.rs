@@ -10,13 +10,14 @@ use crate::extent_status::EsCache;
 use crate::ondisk::{
     crc::ext4_inode_csum_seed,
     extent::{ExtentNode, NodeKind},
-    indirect::check_mapped_block,
+    group_desc::GroupDesc,
     inode::{ext4_inode_csum_verify, FileType, Inode as DiskInode, EXT4_ROOT_INO},
     superblock::Geometry,
+    system_zone::SystemZones,
     Error as DiskError,
 };
 use crate::super_::Rext4Fs;
-use crate::vfs::{Iget, Inode, InodeKind, InodeParams, SuperBlock};
+use crate::vfs::{Iget, Inode, InodeKind, InodeParams, NewSuperBlock, SuperBlock};
 
 /// `EXT4_EXTENTS_FL`: the block map is an extent tree.
 pub(crate) const EXT4_EXTENTS_FL: u32 = 0x0008_0000;
@@ -117,39 +118,7 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
         Iget::Cached(i) => return Ok(i),
         Iget::New(n) => n,
     };
-    let loc = geo
-        .inode_location(ino)
-        .map_err(|e| corrupt(dev, ino.into(), 0, e))?;
-    let gd = info.group(loc.group)?;
-    let block = gd
-        .inode_table()
-        .checked_add(loc.table_block.into())
-        .filter(|&b| geo.check_block_range(b, 1).is_ok())
-        .ok_or_else(|| {
-            corrupt(
-                dev,
-                ino.into(),
-                0,
-                DiskError::Corrupt("inode table outside the file system"),
-            )
-        })?;
-    let bh = sb.bread(block)?;
-    let off = loc.offset as usize;
-    let raw = off
-        .checked_add(usize::from(geo.inode_size))
-        .and_then(|end| bh.data().get(off..end))
-        .ok_or_else(|| {
-            corrupt(
-                dev,
-                ino.into(),
-                block,
-                DiskError::Corrupt("inode beyond its block"),
-            )
-        })?;
-    if geo.has_metadata_csum() {
-        ext4_inode_csum_verify(raw, geo, ino).map_err(|e| corrupt(dev, ino.into(), block, e))?;
-    }
-    let di = DiskInode::parse(raw, geo).map_err(|e| corrupt(dev, ino.into(), block, e))?;
+    let (di, raw, block) = read_disk_inode(sb, geo, &info.groups, ino)?;
     if di.i_links_count == 0 && di.i_mode == 0 {
         return Err(corrupt(
             dev,
@@ -178,20 +147,20 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
         flags: di.i_flags,
         file_acl: di.file_acl(geo),
         csum_seed: ext4_inode_csum_seed(geo.csum_seed, ino, di.i_generation),
-        raw: KVec::with_capacity(raw.len(), GFP_KERNEL)?,
+        raw,
         extra_isize: di.i_extra_isize,
         link: [0; 61],
     };
-    d.raw.extend_from_slice(raw, GFP_KERNEL)?;
-    if d.file_acl != 0 && geo.check_block_range(d.file_acl, 1).is_err() {
-        return Err(corrupt(
-            dev,
-            ino.into(),
-            block,
-            DiskError::Corrupt("xattr block outside the file system"),
-        ));
+    if d.file_acl != 0 {
+        info.zones().check(geo, d.file_acl, 1, ino).map_err(|_| {
+            corrupt(
+                dev,
+                ino.into(),
+                block,
+                DiskError::Corrupt("bad extended attribute block"),
+            )
+        })?;
     }
-    drop(bh);
 
     // Like `__ext4_iget()`: the block map held in the inode (extent tree
     // root, or the direct and indirect pointers) is checked here, so a
@@ -202,7 +171,8 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
         _ => false,
     };
     if maps_blocks {
-        check_block_map(&d, geo).map_err(|e| corrupt(dev, ino.into(), block, e))?;
+        check_block_map(&d, geo, info.zones(), ino)
+            .map_err(|e| corrupt(dev, ino.into(), block, e))?;
     }
 
     let kind = match ftype {
@@ -273,14 +243,65 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
 use kernel::sync::aref::ARef;
 
 /// `ext4_ext_check_inode()` / `ext4_ind_check_inode()`: the extent root in
-/// `i_block` parses (header, counts, sorted entries, physical blocks inside
-/// the file system), or every nonzero block pointer is inside it.
-fn check_block_map(d: &DiskFields, geo: &Geometry) -> core::result::Result<(), DiskError> {
+/// `i_block` parses (header, counts, sorted entries) and, like every nonzero
+/// block pointer of an indirect map, points inside the file system and at
+/// no metadata.
+fn check_block_map(
+    d: &DiskFields,
+    geo: &Geometry,
+    zones: SystemZones<'_>,
+    ino: u32,
+) -> core::result::Result<(), DiskError> {
     if d.flags & EXT4_EXTENTS_FL != 0 {
-        return ExtentNode::parse(&d.i_block, NodeKind::Root, geo).map(|_| ());
+        let root = ExtentNode::parse(&d.i_block, NodeKind::Root, geo)?;
+        return zones.check_node(geo, &root, ino);
     }
-    for w in d.i_block.chunks_exact(4) {
-        check_mapped_block(geo, u32::from_le_bytes([w[0], w[1], w[2], w[3]]))?;
+    zones.check_block_refs(geo, &d.i_block, ino)
+}
+
+/// Reads on-disk inode `ino` from its inode table block, checksum checked:
+/// the decoded inode, a copy of its bytes, and the block it is in.
+pub(crate) fn read_disk_inode(
+    sb: &NewSuperBlock<Rext4Fs>,
+    geo: &Geometry,
+    groups: &[GroupDesc],
+    ino: u32,
+) -> Result<(DiskInode, KVec<u8>, u64)> {
+    let dev = sb.id();
+    let loc = geo
+        .inode_location(ino)
+        .map_err(|e| corrupt(dev, ino.into(), 0, e))?;
+    let gd = groups.get(loc.group as usize).ok_or(EFSCORRUPTED)?;
+    let block = gd
+        .inode_table()
+        .checked_add(loc.table_block.into())
+        .filter(|&b| geo.check_block_range(b, 1).is_ok())
+        .ok_or_else(|| {
+            corrupt(
+                dev,
+                ino.into(),
+                0,
+                DiskError::Corrupt("inode table outside the file system"),
+            )
+        })?;
+    let bh = sb.bread(block)?;
+    let off = loc.offset as usize;
+    let raw = off
+        .checked_add(usize::from(geo.inode_size))
+        .and_then(|end| bh.data().get(off..end))
+        .ok_or_else(|| {
+            corrupt(
+                dev,
+                ino.into(),
+                block,
+                DiskError::Corrupt("inode beyond its block"),
+            )
+        })?;
+    if geo.has_metadata_csum() {
+        ext4_inode_csum_verify(raw, geo, ino).map_err(|e| corrupt(dev, ino.into(), block, e))?;
     }
-    Ok(())
+    let di = DiskInode::parse(raw, geo).map_err(|e| corrupt(dev, ino.into(), block, e))?;
+    let mut copy = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
+    copy.extend_from_slice(raw, GFP_KERNEL)?;
+    Ok((di, copy, block))
 }

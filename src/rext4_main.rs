@@ -12,6 +12,7 @@
 use kernel::prelude::*;
 
 mod bindings;
+mod block_validity;
 mod dir;
 mod error;
 pub mod extent_status;

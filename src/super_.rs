@@ -18,6 +18,7 @@ use crate::ondisk::{
     features::*,
     group_desc::{ext4_group_desc_csum_verify, GroupDesc},
     superblock::{Geometry, Superblock, EXT4_SUPERBLOCK_OFFSET, EXT4_SUPER_MAGIC},
+    system_zone::{SystemZones, Zone},
     Error as DiskError,
 };
 use crate::vfs::{
@@ -48,6 +49,9 @@ pub(crate) struct MountOptions {
     pub(crate) nodelalloc: bool,
     /// `noacl`: ignore POSIX ACLs (ext4 enables them by default).
     pub(crate) noacl: bool,
+    /// `noblock_validity`: check block pointers for range only, not
+    /// against the system zones (ext4's `block_validity` is on by default).
+    pub(crate) noblock_validity: bool,
 }
 
 /// Per-mount state (`struct ext4_sb_info`).
@@ -55,6 +59,9 @@ pub(crate) struct SbInfo {
     pub(crate) geo: Geometry,
     pub(crate) opts: MountOptions,
     pub(crate) groups: KVec<GroupDesc>,
+    /// Metadata and journal blocks, sorted (`s_system_blks`); empty with
+    /// `noblock_validity`.
+    zones: KVVec<Zone>,
     pub(crate) free_blocks: u64,
     pub(crate) free_inodes: u64,
     pub(crate) r_blocks: u64,
@@ -202,6 +209,10 @@ impl SbInfo {
             free_inodes = free_inodes.saturating_add(gd.free_inodes_count().into());
             groups.push(gd, GFP_KERNEL)?;
         }
+        let zones = match opts.noblock_validity {
+            true => KVVec::new(),
+            false => crate::block_validity::system_zones(sb, &geo, &disk, &groups)?,
+        };
         let overhead = match disk.s_overhead_clusters {
             0 => fs_overhead(&geo, journal_blocks(&disk)),
             n => n.into(),
@@ -216,15 +227,16 @@ impl SbInfo {
             geo,
             opts: *opts,
             groups,
+            zones,
             free_blocks,
             free_inodes,
             overhead,
         })
     }
 
-    /// The descriptor of group `g`.
-    pub(crate) fn group(&self, g: u32) -> Result<&GroupDesc> {
-        self.groups.get(g as usize).ok_or(EFSCORRUPTED)
+    /// What block maps are checked against (`ext4_inode_block_valid()`).
+    pub(crate) fn zones(&self) -> SystemZones<'_> {
+        SystemZones::new(&self.zones)
     }
 }
 
@@ -281,6 +293,8 @@ impl FileSystem for Rext4Fs {
             // Accepted as ext4 does, with no effect on a read-only mount.
             (b"acl", None) => opts.noacl = false,
             (b"noacl", None) => opts.noacl = true,
+            (b"block_validity", None) => opts.noblock_validity = false,
+            (b"noblock_validity", None) => opts.noblock_validity = true,
             (b"user_xattr" | b"barrier" | b"nobarrier" | b"relatime" | b"noatime", None) => {}
             _ => return Err(ENOPARAM),
         }
@@ -355,6 +369,9 @@ impl FileSystem for Rext4Fs {
         }
         if o.noacl {
             seq.puts(c",noacl");
+        }
+        if o.noblock_validity {
+            seq.puts(c",noblock_validity");
         }
         match o.errors {
             Some(Errors::Continue) => seq.puts(c",errors=continue"),

@@ -22,6 +22,7 @@ pub mod indirect;
 pub mod inode;
 pub mod jbd2;
 pub mod superblock;
+pub mod system_zone;
 pub mod xattr;
 
 pub use error::{Error, Result};

@@ -3,7 +3,9 @@
 # over one fio read of the same file by rext4 and by in-tree ext4; the top
 # kernel symbols of each go to $REXT4_OUT/profile/. Run with
 #   FLAVOR=bench scripts/vm tests/bench/profile-read.sh
-# Not part of make check or make bench.
+# Not part of make check or make bench. Under VM_QEMU_OPTS="-icount ..."
+# (as make bench runs) the guest clock counts instructions, so the samples
+# are an instruction profile.
 . "$(dirname "$0")/../vm/lib.sh"
 : "${BENCH_SIZE:=768M}" "${BENCH_BS:=64k}"
 load_module
@@ -26,7 +28,9 @@ for fs in rext4 ext4; do
 		--ioengine=psync --output-format=terse --output="$out/$fs.fio" >/dev/null 2>&1 ||
 		fail "perf/fio $fs"
 	perf report -i "$WORK/$fs.data" --stdio --sort sym --no-children 2>/dev/null |
-		awk '!/^#/ && NF && n++ < 40' >"$out/$fs.top"
+		awk '!/^#/ && NF && n++ < 80' >"$out/$fs.top"
+	perf report -i "$WORK/$fs.data" --stdio --sort dso --no-children 2>/dev/null |
+		awk '!/^#/ && NF && n++ < 20' >"$out/$fs.dso"
 	umount "$mnt"
 done
 unload_module

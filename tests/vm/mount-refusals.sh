@@ -75,6 +75,12 @@ like_ext4 EINVAL "inodes.per.group" "$img"
 img=$(new_image noitable.img 64M -b 1024)
 printf 'set_bg 1 inode_table 0\nset_bg 1 checksum calc\n' | debugfs -w -f - "$img" >/dev/null 2>&1
 like_ext4 EUCLEAN "group descriptor 1 .*bg_inode_table" "$img"
+# Metadata that overlaps: group 1's inode bitmap is group 0's block bitmap
+# (inside the file system, so only the system zones catch it).
+img=$(new_image overlap.img 64M -b 1024)
+bb0=$(dumpe2fs "$img" 2>/dev/null | awk '/^Group 0:/ { g = 1 } g && /Block bitmap at/ { print $4; exit }')
+printf 'set_bg 1 inode_bitmap %s\nset_bg 1 checksum calc\n' "$bb0" | debugfs -w -f - "$img" >/dev/null 2>&1
+like_ext4 EUCLEAN "failed to initialize system zone" "$img"
 
 # An ro_compat feature rext4 does not know (verity): read-only only.
 img=$(new_image verity.img 64M -O verity)
