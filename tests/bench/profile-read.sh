@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Where a cold sequential read spends its time: perf (cpu-clock, all CPUs)
-# over one fio read of the same file by rext4 and by in-tree ext4; the top
-# kernel symbols of each go to $REXT4_OUT/profile/. Run with
+# Where a sequential read spends its time: perf (cpu-clock, all CPUs) over
+# one fio read of the same file by rext4 and by in-tree ext4, cold (after
+# drop_caches and a fresh mount) or, with BENCH_CACHE=cached, from the page
+# cache; the top symbols of each go to $REXT4_OUT/profile/. Run with
 #   FLAVOR=bench scripts/vm tests/bench/profile-read.sh
 # Not part of make check or make bench. Under VM_QEMU_OPTS="-icount ..."
 # (as make bench runs) the guest clock counts instructions, so the samples
 # are an instruction profile.
 . "$(dirname "$0")/../vm/lib.sh"
-: "${BENCH_SIZE:=768M}" "${BENCH_BS:=64k}"
+: "${BENCH_SIZE:=768M}" "${BENCH_BS:=64k}" "${BENCH_CACHE:=cold}" "${BENCH_RW:=read}"
 load_module
 out=$REXT4_OUT/profile
 mkdir -p "$out" "$WORK/mnt"
@@ -23,12 +24,19 @@ for fs in rext4 ext4; do
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	mount -t $fs -o $opts /dev/ram0 "$mnt"
+	extra=(--loops=1)
+	if [ "$BENCH_CACHE" = cached ]; then
+		cat "$mnt/data" >/dev/null
+		extra=(--loops=3 --invalidate=0)
+	fi
 	perf record -q -e cpu-clock -a -o "$WORK/$fs.data" -- \
-		fio --name=r --filename="$mnt/data" --readonly --rw=read --bs="$BENCH_BS" \
-		--ioengine=psync --output-format=terse --output="$out/$fs.fio" >/dev/null 2>&1 ||
+		fio --name=r --filename="$mnt/data" --readonly --rw="$BENCH_RW" --bs="$BENCH_BS" \
+		--ioengine=psync "${extra[@]}" --output-format=terse --output="$out/$fs.fio" >/dev/null 2>&1 ||
 		fail "perf/fio $fs"
-	perf report -i "$WORK/$fs.data" --stdio --sort sym --no-children 2>/dev/null |
-		awk '!/^#/ && NF && n++ < 80' >"$out/$fs.top"
+	# Sample counts (-n) of the fio task only: comparable across the two
+	# runs (the idle CPU's samples are left out).
+	perf report -i "$WORK/$fs.data" --stdio --comms fio -n --sort sym --no-children 2>/dev/null |
+		awk '!/^#/ && NF && n++ < 120' >"$out/$fs.top"
 	perf report -i "$WORK/$fs.data" --stdio --sort dso --no-children 2>/dev/null |
 		awk '!/^#/ && NF && n++ < 20' >"$out/$fs.dso"
 	umount "$mnt"
