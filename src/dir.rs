@@ -1,23 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Directories: `readdir` over every block in order, and `lookup`, through
-//! the htree index when the directory has one (`ext4_dx_find_entry()`),
-//! linearly otherwise (`ext4_find_entry()`).
+//! Directories: `readdir` and `lookup`, as ext4 does them.
 //!
-//! Positions are byte offsets into the directory (`lblk * blocksize +
-//! offset in block`). On a read-only mount they are stable; a seek to an
-//! offset inside a record resumes at the next record.
+//! A directory that has an htree index, or is one block long on a
+//! `dir_index` file system (`is_dx_dir()`), is listed in hash order and its
+//! positions are hash cookies (`ext4_dx_readdir()`; the walk is
+//! [`crate::ondisk::dx_readdir`], its state lives in the open file as a
+//! [`DirCursor`]). Other directories are listed block by block and their
+//! positions are byte offsets (`lblk * blocksize + offset in block`); a seek
+//! to an offset inside a record resumes at the next record.
+//!
+//! Lookups go through the htree index when there is one
+//! (`ext4_dx_find_entry()`), linearly otherwise (`ext4_find_entry()`).
 
-use kernel::prelude::*;
+use kernel::{new_mutex, prelude::*, sync::Mutex};
 
 use crate::error::corrupt;
 use crate::extent_status::EsKind;
 use crate::inode::{self, EXT4_INDEX_FL};
 use crate::ondisk::{
     dir::{ext4_dirblock_csum_verify, search_dir, DirBlockIter, *},
+    dx_readdir::{
+        self, Cookies, DirHashing, DirReader, DxCursor, DxPath, Fname, Listed, NameBatch, Probe,
+    },
     features::{EXT4_FEATURE_COMPAT_DIR_INDEX, EXT4_FEATURE_INCOMPAT_FILETYPE},
-    hash::{effective_hash_version, ext4fs_dirhash},
-    htree::{ext4_dx_csum_verify, DxNode, DxRoot},
+    hash::ext4fs_dirhash,
+    htree::ext4_dx_csum_verify,
     Error as DiskError,
 };
 use crate::super_::Rext4Fs;
@@ -32,6 +40,9 @@ enum BlockKind {
     /// A block of an indexed directory other than the root: an interior
     /// node if it looks like one ([`is_dx_node`]), a leaf otherwise.
     LeafOrNode,
+    /// A leaf reached through the index (`DIRENT_HTREE`): ext4 checks its
+    /// checksum unless it looks like an interior node.
+    HtreeLeaf,
 }
 
 impl BlockKind {
@@ -67,13 +78,15 @@ fn read_block_or_hole(dir: &Inode<Rext4Fs>, lblk: u32, kind: BlockKind) -> Resul
     if geo.has_metadata_csum() {
         let seed = dir.data().d.csum_seed;
         let index = match kind {
-            BlockKind::Leaf => false,
-            BlockKind::Index => true,
-            BlockKind::LeafOrNode => is_dx_node(bh.data()),
+            BlockKind::Leaf => Some(false),
+            BlockKind::Index => Some(true),
+            BlockKind::LeafOrNode => Some(is_dx_node(bh.data())),
+            BlockKind::HtreeLeaf => (!is_dx_node(bh.data())).then_some(false),
         };
         let r = match index {
-            false => ext4_dirblock_csum_verify(bh.data(), seed),
-            true => ext4_dx_csum_verify(bh.data(), seed),
+            Some(false) => ext4_dirblock_csum_verify(bh.data(), seed),
+            Some(true) => ext4_dx_csum_verify(bh.data(), seed),
+            None => Ok(()),
         };
         r.map_err(|e| corrupt(sb.id(), dir.ino(), pblk, e))?;
     }
@@ -132,14 +145,178 @@ fn dt_of(ft: u8, has_filetype: bool) -> u8 {
     }
 }
 
-/// Lists `dir` from the position in `out`, the way `ext4_readdir()` does on
-/// damage: a hole is skipped; in a linear directory a leaf block that fails
-/// its checksum is reported and skipped; a bad record is reported and the
-/// rest of its block skipped. The listing goes on with the next block, so a
-/// user still sees what is intact. The htree path of ext4, which it also
-/// takes for a one-block directory when the file system has dir_index, fails
-/// on a bad checksum or a hole instead; so does rext4 for those directories.
-pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
+/// Whether `dir` is listed in hash order (`is_dx_dir()`): it has an index,
+/// or is one block long (and could get one), on a dir_index file system.
+fn is_dx_dir(dir: &Inode<Rext4Fs>) -> bool {
+    let geo = &dir.sb().info().geo;
+    geo.has_compat(EXT4_FEATURE_COMPAT_DIR_INDEX)
+        && (dir.data().has_flag(EXT4_INDEX_FL) || (dir.size() as u64) >> geo.log_block_size == 1)
+}
+
+/// The names of one fill step, in kernel memory.
+pub(crate) struct Batch {
+    fnames: KVec<Fname>,
+    names: KVec<u8>,
+}
+
+impl NameBatch for Batch {
+    type Error = Error;
+
+    fn clear(&mut self) {
+        self.fnames.clear();
+        self.names.clear();
+    }
+
+    fn push(&mut self, mut fname: Fname, name: &[u8]) -> Result {
+        fname.name_off = u32::try_from(self.names.len()).map_err(|_| ENOMEM)?;
+        self.names.extend_from_slice(name, GFP_KERNEL)?;
+        self.fnames.push(fname, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    fn fnames(&self) -> &[Fname] {
+        &self.fnames
+    }
+
+    fn fnames_mut(&mut self) -> &mut [Fname] {
+        &mut self.fnames
+    }
+
+    fn names(&self) -> &[u8] {
+        &self.names
+    }
+}
+
+/// What an open directory remembers between `getdents` calls
+/// (`struct dir_private_info`). The VFS serialises calls on one open file
+/// (`f_pos_lock`); the mutex makes that a property of this type.
+#[pin_data]
+pub(crate) struct DirCursor {
+    #[pin]
+    dx: Mutex<DxCursor<Batch>>,
+}
+
+impl DirCursor {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            dx <- new_mutex!(DxCursor::new(Batch { fnames: KVec::new(), names: KVec::new() }), "rext4_dir_cursor"),
+        }? Error)
+    }
+}
+
+fn cookies(out: &DirEmitter) -> Cookies {
+    match out.cookies_32bit() {
+        true => Cookies::Bits32,
+        false => Cookies::Bits64,
+    }
+}
+
+/// Before an `llseek` of an open directory (`ext4_dir_llseek()`): the next
+/// listing reads the directory again; hash-listed directories take
+/// positions up to the end cookie.
+pub(crate) fn llseek(dir: &Inode<Rext4Fs>, cursor: &DirCursor, cookies_32bit: bool) -> Option<i64> {
+    cursor.dx.lock().seeked();
+    is_dx_dir(dir).then(|| {
+        dx_readdir::htree_eof(match cookies_32bit {
+            true => Cookies::Bits32,
+            false => Cookies::Bits64,
+        })
+    })
+}
+
+/// Block reads of the hash-order walk: the checks of `ext4_read_dirblock()`.
+struct Blocks<'a> {
+    dir: &'a Inode<Rext4Fs>,
+}
+
+impl DirReader for Blocks<'_> {
+    type Block = BufferHead;
+    type Error = Error;
+
+    fn index_block(&mut self, lblk: u32) -> Result<BufferHead> {
+        read_block(self.dir, lblk, BlockKind::Index)
+    }
+
+    fn leaf_block(&mut self, lblk: u32) -> Result<BufferHead> {
+        let kind = match self.dir.data().has_flag(EXT4_INDEX_FL) {
+            true => BlockKind::HtreeLeaf,
+            false => BlockKind::Leaf,
+        };
+        read_block(self.dir, lblk, kind)
+    }
+
+    fn corrupt(&mut self, lblk: u32, e: DiskError) -> Error {
+        corrupt(self.dir.sb().id(), self.dir.ino(), u64::from(lblk), e)
+    }
+
+    fn bad_record(&mut self, lblk: u32, e: DiskError) {
+        let _ = self.corrupt(lblk, e);
+    }
+
+    fn check_stop(&mut self) -> Result {
+        match crate::vfs::should_stop() {
+            true => Err(ERESTARTSYS),
+            false => Ok(()),
+        }
+    }
+}
+
+/// A [`DirEmitter`] as the hash-order walk sees it.
+struct Emit<'a> {
+    out: &'a mut DirEmitter,
+    has_ft: bool,
+}
+
+impl dx_readdir::Emitter for Emit<'_> {
+    fn pos(&self) -> i64 {
+        self.out.pos()
+    }
+
+    fn set_pos(&mut self, pos: i64) {
+        self.out.set_pos(pos);
+    }
+
+    fn emit(&mut self, name: &[u8], inode: u32, file_type: u8) -> bool {
+        self.out
+            .emit(name, inode.into(), dt_of(file_type, self.has_ft))
+    }
+}
+
+/// Lists `dir` from the position in `out` (`ext4_readdir()`): in hash order
+/// when it is a dx directory, unless its index is malformed, in which case
+/// ext4 (and rext4) falls back to the block-by-block listing.
+pub(crate) fn readdir(dir: &Inode<Rext4Fs>, cursor: &DirCursor, out: &mut DirEmitter) -> Result {
+    if is_dx_dir(dir) {
+        let geo = &dir.sb().info().geo;
+        let how = DirHashing {
+            geo,
+            indexed: dir.data().has_flag(EXT4_INDEX_FL),
+        };
+        let width = cookies(out);
+        let has_ft = geo.has_incompat(EXT4_FEATURE_INCOMPAT_FILETYPE);
+        let mut blocks = Blocks { dir };
+        let mut emit = Emit { out, has_ft };
+        let listed = cursor.dx.lock().readdir(&mut emit, width, |start, batch| {
+            dx_readdir::fill_batch(&mut blocks, how, start, batch)
+        })?;
+        match listed {
+            Listed::Done => return Ok(()),
+            Listed::Linear(e) => {
+                // ext4: "Corrupt directory, running e2fsck is recommended".
+                let _ = corrupt(dir.sb().id(), dir.ino(), 0, e);
+            }
+        }
+    }
+    linear_readdir(dir, out)
+}
+
+/// Lists `dir` block by block from the byte position in `out`, the way
+/// `ext4_readdir()` does on damage: a hole is skipped; a leaf block that
+/// fails its checksum is reported and skipped; a bad record is reported and
+/// the rest of its block skipped. The listing goes on with the next block,
+/// so a user still sees what is intact. A dx directory comes here only when
+/// its index is malformed.
+fn linear_readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
     let sb = dir.sb();
     let geo = &sb.info().geo;
     let bs = u64::from(geo.block_size);
@@ -147,9 +324,6 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
     let size = dir.size() as u64;
     let has_ft = geo.has_incompat(EXT4_FEATURE_INCOMPAT_FILETYPE);
     let indexed = is_indexed(dir);
-    // ext4 lists a one-block directory on a dir_index file system through
-    // its htree path too (`is_dx_dir()`), which fails on a bad checksum.
-    let strict = indexed || (geo.has_compat(EXT4_FEATURE_COMPAT_DIR_INDEX) && size >> bits == 1);
     let mut pos = u64::try_from(out.pos()).map_err(|_| EINVAL)?;
     while pos < size {
         if crate::vfs::should_stop() {
@@ -162,11 +336,7 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
         // are real entries, the rest of it is the index.
         let is_root = indexed && lblk == 0;
         let kind = BlockKind::of(indexed, lblk);
-        let read = match strict {
-            true => read_block(dir, lblk, kind).map(DirBlock::Data),
-            false => read_block_or_hole(dir, lblk, kind),
-        };
-        let bh = match read {
+        let bh = match read_block_or_hole(dir, lblk, kind) {
             Ok(DirBlock::Data(bh)) => bh,
             Ok(DirBlock::Hole { len }) => {
                 pos = (u64::from(lblk) + u64::from(len)) << bits;
@@ -174,7 +344,7 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, out: &mut DirEmitter) -> Result {
                 continue;
             }
             // Reported by read_block; the listing goes on.
-            Err(e) if e == EBADMSG && !strict => {
+            Err(e) if e == EBADMSG => {
                 pos = next_block;
                 out.set_pos(pos as i64);
                 continue;
@@ -273,68 +443,43 @@ fn linear_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
     Ok(None)
 }
 
+/// `ext4_dx_find_entry()`: hash the name, descend the index to its leaf,
+/// search it, and go on into the following leaves while their index slot
+/// continues the same hash (a collision run, at any depth). A malformed
+/// index is reported and the directory searched linearly, as ext4 does.
 fn dx_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
     let sb = dir.sb();
     let geo = &sb.info().geo;
-    let bad = |blk: u64, e: DiskError| corrupt(sb.id(), dir.ino(), blk, e);
     // "." and ".." are in the root block, which is not hashed.
     if name == b"." || name == b".." {
         return linear_find_block(dir, 0, name);
     }
-    let root_bh = read_block(dir, 0, BlockKind::Index)?;
-    let root = DxRoot::parse(root_bh.data(), geo).map_err(|e| bad(root_bh.blocknr(), e))?;
-    let version = effective_hash_version(root.info.hash_version, geo.hash_unsigned);
-    let hash = ext4fs_dirhash(name, version, &geo.hash_seed)
-        .map_err(|e| bad(root_bh.blocknr(), e))?
-        .hash;
-    let mut at = root
-        .entries
-        .lookup(hash)
-        .map_err(|e| bad(root_bh.blocknr(), e))?;
-    // Interior levels; `indirect_levels` is bounded by DxRoot::parse.
-    let mut path_next = [at.next_hash, None, None];
-    for level in 0..root.info.indirect_levels {
-        let bh = read_block(dir, at.block, BlockKind::Index)?;
-        let node = DxNode::parse(bh.data(), geo).map_err(|e| bad(bh.blocknr(), e))?;
-        at = node
-            .entries
-            .lookup(hash)
-            .map_err(|e| bad(bh.blocknr(), e))?;
-        if let Some(slot) = path_next.get_mut(usize::from(level) + 1) {
-            *slot = at.next_hash;
+    let mut blocks = Blocks { dir };
+    let hash_of = |v| ext4fs_dirhash(name, v, &geo.hash_seed).map(|h| h.hash);
+    let mut path = match DxPath::probe(&mut blocks, geo, hash_of)? {
+        Probe::Path(p) => p,
+        Probe::BadIndex(e) => {
+            let _ = corrupt(sb.id(), dir.ino(), 0, e);
+            return linear_find(dir, name);
         }
-    }
-    let levels = root.info.indirect_levels;
-    drop(root_bh);
-    // Search the leaf, then its successors while they continue this hash
-    // (a collision run, marked by the low bit of the next index hash).
-    let mut leaf = at.block;
-    let mut next_hash = at.next_hash;
-    for _ in 0..64 {
-        if let Some(ino) = linear_find_block(dir, leaf, name)? {
-            return Ok(Some(ino));
+    };
+    let hash = path.hash();
+    loop {
+        if crate::vfs::should_stop() {
+            return Err(ERESTARTSYS);
         }
-        match next_hash {
-            Some(h) if h & !1 == hash && h & 1 == 1 => {
-                // Only the common single-level continuation is followed;
-                // deeper continuations fall back to a linear scan.
-                if levels != 0 {
-                    return linear_find(dir, name);
-                }
-                let root_bh = read_block(dir, 0, BlockKind::Index)?;
-                let root =
-                    DxRoot::parse(root_bh.data(), geo).map_err(|e| bad(root_bh.blocknr(), e))?;
-                let cur = root
-                    .entries
-                    .lookup(h)
-                    .map_err(|e| bad(root_bh.blocknr(), e))?;
-                leaf = cur.block;
-                next_hash = cur.next_hash;
-            }
+        let leaf = path.leaf(&mut blocks, geo)?;
+        let bh = blocks.leaf_block(leaf)?;
+        let found = search_dir(bh.data(), geo, name)
+            .map_err(|e| corrupt(sb.id(), dir.ino(), bh.blocknr(), e))?;
+        if let Some(e) = found {
+            return Ok(Some(e.inode));
+        }
+        match path.next_leaf(&mut blocks, geo)? {
+            Some(h) if h & !1 == hash => continue,
             _ => return Ok(None),
         }
     }
-    Ok(None)
 }
 
 fn linear_find_block(dir: &Inode<Rext4Fs>, lblk: u32, name: &[u8]) -> Result<Option<u32>> {

@@ -8,6 +8,10 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use crate::ondisk::dir::{dirent_tail_offset, ext4_dirblock_csum_verify, search_dir, DirBlockIter};
+use crate::ondisk::dx_readdir::{
+    fill_batch, Cookies, DirHashing, DirReader, DxCursor, Emitter, Fname, NameBatch,
+};
+use crate::ondisk::error::Error;
 use crate::ondisk::extent::{ext4_extent_block_csum_verify, ExtentNode, LeafLookup, NodeKind};
 use crate::ondisk::features::EXT4_FEATURE_INCOMPAT_SUPP;
 use crate::ondisk::group_desc::{
@@ -209,6 +213,10 @@ pub fn all_parsers(data: &[u8], geo: &Geometry) -> u64 {
     }
     note(JournalHeader::parse(data).map_or(0, |h| u64::from(h.h_blocktype)));
 
+    for indexed in [true, false] {
+        note(hash_order_listing(data, geo, indexed));
+    }
+
     let name = data.get(..data.len().min(255)).unwrap_or(&[]);
     for v in 0..8 {
         note(ext4fs_dirhash(name, v, &geo.hash_seed).map_or(0, |h| u64::from(h.minor_hash)));
@@ -264,4 +272,153 @@ fn dx_entries(entries: &DxEntries<'_>) -> u64 {
         acc ^= u64::from(e.hash);
     }
     acc
+}
+
+/// `data` as the blocks of a directory: block `i` is the `i`-th block-sized
+/// piece; past the end is a read error.
+struct FuzzBlocks<'a> {
+    data: &'a [u8],
+    bs: usize,
+    reads: u32,
+}
+
+impl<'a> FuzzBlocks<'a> {
+    fn block(&mut self, lblk: u32) -> Result<&'a [u8], ()> {
+        self.reads += 1;
+        let start = (lblk as usize).checked_mul(self.bs).ok_or(())?;
+        self.data
+            .get(start..start.checked_add(self.bs).ok_or(())?)
+            .ok_or(())
+    }
+}
+
+impl<'a> DirReader for FuzzBlocks<'a> {
+    type Block = &'a [u8];
+    type Error = ();
+    fn index_block(&mut self, lblk: u32) -> Result<&'a [u8], ()> {
+        self.block(lblk)
+    }
+    fn leaf_block(&mut self, lblk: u32) -> Result<&'a [u8], ()> {
+        self.block(lblk)
+    }
+    fn corrupt(&mut self, _lblk: u32, _e: Error) {}
+    fn bad_record(&mut self, _lblk: u32, _e: Error) {}
+    fn check_stop(&mut self) -> Result<(), ()> {
+        // Stands for a fatal signal: bounds the work on looping input.
+        if self.reads > 4096 {
+            return Err(());
+        }
+        Ok(())
+    }
+}
+
+/// Fixed-capacity name storage (no allocation in this crate).
+struct FixedBatch {
+    fnames: [Fname; 64],
+    len: usize,
+    names: [u8; 4096],
+    used: usize,
+}
+
+impl NameBatch for FixedBatch {
+    type Error = ();
+    fn clear(&mut self) {
+        self.len = 0;
+        self.used = 0;
+    }
+    fn push(&mut self, mut fname: Fname, name: &[u8]) -> Result<(), ()> {
+        let end = self.used.checked_add(name.len()).ok_or(())?;
+        self.names
+            .get_mut(self.used..end)
+            .ok_or(())?
+            .copy_from_slice(name);
+        fname.name_off = u32::try_from(self.used).map_err(|_| ())?;
+        *self.fnames.get_mut(self.len).ok_or(())? = fname;
+        self.len += 1;
+        self.used = end;
+        Ok(())
+    }
+    fn fnames(&self) -> &[Fname] {
+        self.fnames.get(..self.len).unwrap_or(&[])
+    }
+    fn fnames_mut(&mut self) -> &mut [Fname] {
+        self.fnames.get_mut(..self.len).unwrap_or(&mut [])
+    }
+    fn names(&self) -> &[u8] {
+        self.names.get(..self.used).unwrap_or(&[])
+    }
+}
+
+/// Takes three entries per call and sums what it is given.
+struct Taker {
+    pos: i64,
+    room: u32,
+    acc: u64,
+}
+
+impl Emitter for Taker {
+    fn pos(&self) -> i64 {
+        self.pos
+    }
+    fn set_pos(&mut self, pos: i64) {
+        self.pos = pos;
+    }
+    fn emit(&mut self, name: &[u8], inode: u32, file_type: u8) -> bool {
+        if self.room == 0 {
+            return false;
+        }
+        self.room -= 1;
+        self.acc = self
+            .acc
+            .wrapping_add(name.len() as u64 ^ u64::from(inode) ^ u64::from(file_type));
+        true
+    }
+}
+
+/// Lists `data` as a hash-ordered directory (`ondisk::dx_readdir`) in
+/// small calls, with a seek half way.
+fn hash_order_listing(data: &[u8], geo: &Geometry, indexed: bool) -> u64 {
+    let mut blocks = FuzzBlocks {
+        data,
+        bs: geo.block_size as usize,
+        reads: 0,
+    };
+    let how = DirHashing { geo, indexed };
+    let zero = Fname {
+        hash: 0,
+        minor: 0,
+        inode: 0,
+        file_type: 0,
+        seq: 0,
+        name_off: 0,
+        name_len: 0,
+    };
+    let batch = FixedBatch {
+        fnames: [zero; 64],
+        len: 0,
+        names: [0; 4096],
+        used: 0,
+    };
+    let mut cursor = DxCursor::new(batch);
+    let mut out = Taker {
+        pos: 0,
+        room: 0,
+        acc: 0,
+    };
+    for call in 0..40 {
+        out.room = 3;
+        if call == 5 {
+            cursor.seeked();
+            out.pos = out.pos.wrapping_sub(1);
+        }
+        let r = cursor.readdir(&mut out, Cookies::Bits64, |start, b| {
+            fill_batch(&mut blocks, how, start, b)
+        });
+        match r {
+            Ok(_) if out.room == 3 => break,
+            Ok(_) => {}
+            Err(()) => break,
+        }
+    }
+    out.acc ^ out.pos as u64
 }

@@ -5,6 +5,7 @@
 #include <linux/blkdev.h>
 #include <linux/buffer_head.h>
 #include <linux/capability.h>
+#include <linux/compat.h>
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -191,6 +192,30 @@ bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,
 		    u64 ino, unsigned int type)
 {
 	return dir_emit(ctx, name, len, ino, type);
+}
+
+bool rext4_dir_cookies_32bit(const struct file *file)
+{
+	/* ext4's hash2pos(): NFS says which; otherwise a compat syscall. */
+	if (file->f_mode & FMODE_32BITHASH)
+		return true;
+	if (file->f_mode & FMODE_64BITHASH)
+		return false;
+#ifdef CONFIG_COMPAT
+	return in_compat_syscall();
+#else
+	return BITS_PER_LONG == 32;
+#endif
+}
+
+void *rext4_file_private(const struct file *file)
+{
+	return file->private_data;
+}
+
+void rext4_file_set_private(struct file *file, void *data)
+{
+	file->private_data = data;
 }
 
 void rext4_iomap_bio_read_folio(struct folio *folio, const struct iomap_ops *ops)

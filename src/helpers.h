@@ -68,6 +68,10 @@ void rext4_sb_set_posixacl(struct super_block *sb);
 
 bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,
 		    u64 ino, unsigned int type);
+/* Whether the reader of an open directory gets 32-bit hash cookies. */
+bool rext4_dir_cookies_32bit(const struct file *file);
+void *rext4_file_private(const struct file *file);
+void rext4_file_set_private(struct file *file, void *data);
 
 void rext4_iomap_bio_read_folio(struct folio *folio, const struct iomap_ops *ops);
 void rext4_iomap_bio_readahead(struct readahead_control *rac,

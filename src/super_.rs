@@ -386,8 +386,18 @@ impl FileSystem for Rext4Fs {
         dir::lookup(d, name)
     }
 
-    fn readdir(d: &Inode<Self>, emitter: &mut DirEmitter) -> Result {
-        dir::readdir(d, emitter)
+    type DirCursor = dir::DirCursor;
+
+    fn new_dir_cursor() -> impl PinInit<dir::DirCursor, Error> {
+        dir::DirCursor::new()
+    }
+
+    fn readdir(d: &Inode<Self>, cursor: &dir::DirCursor, emitter: &mut DirEmitter) -> Result {
+        dir::readdir(d, cursor, emitter)
+    }
+
+    fn dir_llseek(d: &Inode<Self>, cursor: &dir::DirCursor, cookies_32bit: bool) -> Option<i64> {
+        dir::llseek(d, cursor, cookies_32bit)
     }
 
     fn fast_link(i: &Inode<Self>) -> Result<&CStr> {

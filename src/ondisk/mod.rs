@@ -12,6 +12,7 @@ pub mod acl;
 pub mod bytes;
 pub mod crc;
 pub mod dir;
+pub mod dx_readdir;
 pub mod error;
 pub mod extent;
 pub mod features;

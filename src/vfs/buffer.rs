@@ -58,6 +58,12 @@ impl BufferHead {
     }
 }
 
+impl AsRef<[u8]> for BufferHead {
+    fn as_ref(&self) -> &[u8] {
+        self.data()
+    }
+}
+
 impl Drop for BufferHead {
     fn drop(&mut self) {
         // SAFETY: `self` owns one reference, taken by `sb_bread`.

@@ -10,6 +10,7 @@ use crate::bindings;
 /// through it, and its position is where the next call resumes.
 pub(crate) struct DirEmitter {
     ctx: *mut bindings::dir_context,
+    cookies_32bit: bool,
 }
 
 /// `DT_*` values of `d_type`, which equal ext4's `EXT4_FT_*` remapped.
@@ -27,13 +28,22 @@ pub(crate) mod dtype {
 impl DirEmitter {
     /// # Safety
     ///
-    /// `ctx` must be the live `dir_context` of an `iterate_shared` call, used
-    /// only during that call.
-    pub(crate) unsafe fn new(ctx: *mut bindings::dir_context) -> Self {
-        Self { ctx }
+    /// `ctx` must be the live `dir_context` of an `iterate_shared` call on
+    /// `file`, used only during that call.
+    pub(crate) unsafe fn new(file: *mut bindings::file, ctx: *mut bindings::dir_context) -> Self {
+        Self {
+            ctx,
+            cookies_32bit: cookies_32bit(file),
+        }
     }
 
-    /// The position to resume from (rext4: a byte offset in the directory).
+    /// Whether positions handed to this reader must fit 32 bits (NFS asked
+    /// for it, or a 32-bit system call).
+    pub(crate) fn cookies_32bit(&self) -> bool {
+        self.cookies_32bit
+    }
+
+    /// The position to resume from: a byte offset, or a hash cookie.
     pub(crate) fn pos(&self) -> i64 {
         // SAFETY: `ctx` is live for the call (constructor contract).
         unsafe { (*self.ctx).pos }
@@ -54,4 +64,11 @@ impl DirEmitter {
         // (the actor copies it).
         unsafe { bindings::rext4_dir_emit(self.ctx, name.as_ptr().cast(), len, ino, dtype.into()) }
     }
+}
+
+/// Whether the reader of open directory `file` gets 32-bit hash cookies.
+pub(crate) fn cookies_32bit(file: *mut bindings::file) -> bool {
+    // SAFETY: callers pass an open file the VFS handed to a callback, live
+    // for its duration; the helper only reads `f_mode`.
+    unsafe { bindings::rext4_dir_cookies_32bit(file) }
 }

@@ -63,8 +63,17 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
 
     /// Looks `name` up in `dir`; `Ok(None)` is a negative entry.
     fn lookup(dir: &Inode<Self>, name: &[u8]) -> Result<Option<ARef<Inode<Self>>>>;
+    /// Per-open-directory state, in `file->private_data` from `open` to
+    /// `release`.
+    type DirCursor: Send + Sync;
+    /// Fresh state for a directory being opened.
+    fn new_dir_cursor() -> impl PinInit<Self::DirCursor, Error>;
     /// Emits the entries of `dir` from `emitter.pos()` on.
-    fn readdir(dir: &Inode<Self>, emitter: &mut DirEmitter) -> Result;
+    fn readdir(dir: &Inode<Self>, cursor: &Self::DirCursor, emitter: &mut DirEmitter) -> Result;
+    /// An `llseek` of an open directory is about to happen. Returns the
+    /// largest position when positions are hash cookies (`cookies_32bit`
+    /// tells their width), `None` when they are byte offsets.
+    fn dir_llseek(dir: &Inode<Self>, cursor: &Self::DirCursor, cookies_32bit: bool) -> Option<i64>;
     /// The target of a symlink stored in the inode ("fast" symlink).
     fn fast_link(inode: &Inode<Self>) -> Result<&CStr>;
     /// Creation time (statx btime), if the inode records one.

@@ -13,7 +13,7 @@
 
 use core::{ffi::c_int, marker::PhantomData, ptr};
 use kernel::ffi::c_long;
-use kernel::{prelude::*, str::CStr, sync::aref::ARef};
+use kernel::{prelude::*, str::CStr, sync::aref::ARef, types::ForeignOwnable};
 
 use super::{
     fs_context, inode, DirEmitter, FileSystem, Inode, Mapping, MappingKind, SeqFile, SuperBlock,
@@ -97,7 +97,9 @@ impl<T: FileSystem> Tables<T> {
             ..zeroed!()
         },
         dir_fops: bindings::file_operations {
-            llseek: Some(bindings::generic_file_llseek),
+            open: Some(dir_open::<T>),
+            release: Some(dir_release::<T>),
+            llseek: Some(dir_llseek::<T>),
             read: Some(bindings::generic_read_dir),
             iterate_shared: Some(iterate_shared::<T>),
             ..zeroed!()
@@ -265,16 +267,93 @@ unsafe extern "C" fn iterate_shared<T: FileSystem>(
     file: *mut bindings::file,
     ctx: *mut bindings::dir_context,
 ) -> c_int {
-    // SAFETY: the VFS passes an open directory of ours and its live context.
-    let (dir, mut emitter) = unsafe {
+    // SAFETY: the VFS passes an open directory of ours and its live context;
+    // its cursor was installed by `dir_open` and lives until `dir_release`,
+    // which cannot run during this call.
+    let (dir, cursor, mut emitter) = unsafe {
         (
             Inode::<T>::from_raw(bindings::rext4_file_inode(file)),
-            DirEmitter::new(ctx),
+            dir_cursor::<T>(file),
+            DirEmitter::new(file, ctx),
         )
     };
-    match T::readdir(dir, &mut emitter) {
+    match T::readdir(dir, &cursor, &mut emitter) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
+    }
+}
+
+/// The cursor `dir_open` put in an open directory.
+///
+/// # Safety
+///
+/// `file` must be an open directory of ours, between `dir_open` and
+/// `dir_release`, for the returned lifetime.
+unsafe fn dir_cursor<'a, T: FileSystem>(file: *mut bindings::file) -> Pin<&'a T::DirCursor> {
+    // SAFETY: `private_data` holds what `dir_open` made with `into_foreign`;
+    // `dir_release` frees it only after every other callback returned.
+    unsafe {
+        <Pin<KBox<T::DirCursor>> as ForeignOwnable>::borrow(bindings::rext4_file_private(file))
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn dir_open<T: FileSystem>(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    match KBox::pin_init(T::new_dir_cursor(), GFP_KERNEL) {
+        Ok(cursor) => {
+            // SAFETY: the file is being opened and not yet shared; the
+            // pointer is taken back in `dir_release`.
+            unsafe { bindings::rext4_file_set_private(file, cursor.into_foreign()) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn dir_release<T: FileSystem>(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: `release` is the last callback on the file; `private_data` is
+    // what `dir_open` stored (it succeeded, or there is no release).
+    unsafe {
+        let p = bindings::rext4_file_private(file);
+        if !p.is_null() {
+            drop(<Pin<KBox<T::DirCursor>> as ForeignOwnable>::from_foreign(p));
+            bindings::rext4_file_set_private(file, ptr::null_mut());
+        }
+    }
+    0
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn dir_llseek<T: FileSystem>(
+    file: *mut bindings::file,
+    offset: i64,
+    whence: c_int,
+) -> i64 {
+    // SAFETY: the VFS passes an open directory of ours (with its cursor, as
+    // in `iterate_shared`).
+    unsafe {
+        let dir = Inode::<T>::from_raw(bindings::rext4_file_inode(file));
+        let cursor = dir_cursor::<T>(file);
+        match T::dir_llseek(dir, &cursor, super::dir::cookies_32bit(file)) {
+            Some(max) => bindings::generic_file_llseek_size(file, offset, whence, max, max),
+            None => bindings::generic_file_llseek(file, offset, whence),
+        }
     }
 }
 

@@ -22,11 +22,25 @@
  *                                               "<images> <refused> <mounted> <errors>";
  *                                               exits 1 if an image took over
  *                                               IMAGE_SECONDS
+ *   vmtools dirents ROOT                        list every directory below ROOT (same
+ *                                               mount, no symlinks, subdirectories in
+ *                                               getdents order) as the driver returns it:
+ *                                               "D <path>", then per entry
+ *                                               "<d_off> <d_type> <d_ino> <name>" (path
+ *                                               and name with bytes outside 0x21..0x7e
+ *                                               and '\' as \xNN), so two drivers' order
+ *                                               and cookies can be diffed; checks each
+ *                                               directory lists the same with a 300-byte
+ *                                               buffer and after lseek to a middle
+ *                                               entry's cookie and back to 0 ("MISMATCH
+ *                                               ..." lines, "ERROR <path> <op> <errno>"
+ *                                               for failed calls; exits 1 on either)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +48,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -290,6 +305,278 @@ static int probe(const char *op, const char *path, const char *name)
 	exit(2);
 }
 
+/*
+ * dirents: every directory's entries exactly as getdents64 returns them, for
+ * comparing two drivers' listing order and positions (d_off cookies) with
+ * diff, plus checks that a listing resumed from those cookies (small buffer,
+ * lseek) gives the same sequence.
+ */
+struct ent {
+	int64_t off;
+	uint64_t ino;
+	unsigned char type;
+	char *name;
+};
+
+struct entlist {
+	struct ent *e;
+	size_t n, cap;
+};
+
+/* No test directory has this many entries: a longer listing is taken as endless. */
+#define DIRENTS_MAX ((size_t)1 << 20)
+
+static int dirents_bad;
+
+static void entlist_free(struct entlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->e[i].name);
+	free(l->e);
+	l->e = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Bytes outside 0x21..0x7e and the backslash as \xNN. */
+static void put_escaped(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x21 || *p > 0x7e || *p == '\\')
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+}
+
+static void put_ent(const struct entlist *l, size_t i)
+{
+	if (i >= l->n) {
+		fputs("end", stdout);
+		return;
+	}
+	printf("%lld %u %llu ", (long long)l->e[i].off, l->e[i].type,
+	       (unsigned long long)l->e[i].ino);
+	put_escaped(l->e[i].name);
+}
+
+static void dirents_error(const char *rel, const char *op, const char *what)
+{
+	fputs("ERROR ", stdout);
+	put_escaped(rel);
+	printf(" %s %s\n", op, what);
+	dirents_bad = 1;
+}
+
+/*
+ * getdents64 on fd with a bufsize buffer until it returns 0 or out holds
+ * limit entries. 0, or the errno of the failed call (-1: over the limit).
+ */
+static int read_dirents(int fd, size_t bufsize, struct entlist *out, size_t limit)
+{
+	static uint64_t buf[32768 / 8];
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, buf, bufsize);
+		if (got < 0)
+			return errno;
+		if (got == 0)
+			return 0;
+		for (long pos = 0; pos < got;) {
+			const char *rec = (const char *)buf + pos;
+			uint64_t ino;
+			int64_t off;
+			unsigned short reclen;
+			memcpy(&ino, rec, 8);
+			memcpy(&off, rec + 8, 8);
+			memcpy(&reclen, rec + 16, 2);
+			if (out->n >= limit)
+				return -1;
+			if (out->n == out->cap) {
+				out->cap = out->cap ? 2 * out->cap : 64;
+				out->e = realloc(out->e, out->cap * sizeof(*out->e));
+				if (!out->e)
+					exit(2);
+			}
+			struct ent *e = &out->e[out->n++];
+			e->off = off;
+			e->ino = ino;
+			e->type = rec[18];
+			e->name = strndup(rec + 19, reclen - 19);
+			if (!e->name)
+				exit(2);
+			pos += reclen;
+		}
+	}
+}
+
+/* First i where got[i] != want[from + i] (SIZE_MAX if none, lengths included). */
+static size_t first_diff(const struct entlist *got, const struct entlist *want, size_t from)
+{
+	for (size_t i = 0;; i++) {
+		int g = i < got->n, w = from + i < want->n;
+		if (!g && !w)
+			return SIZE_MAX;
+		if (!g || !w)
+			return i;
+		const struct ent *a = &got->e[i], *b = &want->e[from + i];
+		if (a->off != b->off || a->ino != b->ino || a->type != b->type ||
+		    strcmp(a->name, b->name))
+			return i;
+	}
+}
+
+/* Prints the rest of a MISMATCH line: " at entry I: got ... want ...". */
+static void put_diff(const struct entlist *got, const struct entlist *want, size_t from,
+		     size_t i)
+{
+	printf(" at entry %zu: got ", i);
+	put_ent(got, i);
+	fputs(" want ", stdout);
+	put_ent(want, from + i);
+	putchar('\n');
+	dirents_bad = 1;
+}
+
+/*
+ * Reads fd from its current position to the end with a bufsize buffer and
+ * checks it gives want[from..]; a MISMATCH line "<check> <rel><how> at entry
+ * I: got ... want ..." otherwise.
+ */
+static void check_read(int fd, const char *rel, const char *check, const char *how,
+		       size_t bufsize, const struct entlist *want, size_t from)
+{
+	struct entlist got = {0};
+	int e = read_dirents(fd, bufsize, &got, want->n - from + 1);
+	if (e > 0) {
+		dirents_error(rel, "getdents", errname(e));
+	} else {
+		size_t i = first_diff(&got, want, from);
+		if (i != SIZE_MAX) {
+			printf("MISMATCH %s ", check);
+			put_escaped(rel);
+			fputs(how, stdout);
+			put_diff(&got, want, from, i);
+		}
+	}
+	entlist_free(&got);
+}
+
+/* lseek(fd, pos, SEEK_SET); a MISMATCH seek line if it fails or lands elsewhere. */
+static int check_lseek(int fd, const char *rel, int64_t pos)
+{
+	off_t r = lseek(fd, pos, SEEK_SET);
+	if (r == pos)
+		return 0;
+	fputs("MISMATCH seek ", stdout);
+	put_escaped(rel);
+	if (r < 0)
+		printf(" lseek %lld %s\n", (long long)pos, errname(errno));
+	else
+		printf(" lseek %lld returned %lld\n", (long long)pos, (long long)r);
+	dirents_bad = 1;
+	return -1;
+}
+
+/*
+ * The listing l of the directory open as dirfd must come out the same through
+ * fresh descriptors: read with a 300-byte buffer (a few entries per call, so
+ * the driver resumes from its cookies), and, given 3 entries or more, read
+ * from the cookie before the middle entry k (d_off of entry k-1 is where
+ * entry k starts) to the end, then from 0 again.
+ */
+static void check_listings(int dirfd, const char *rel, const struct entlist *l)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (fd < 0) {
+		dirents_error(rel, "open", errname(errno));
+		return;
+	}
+	check_read(fd, rel, "small-buffer", "", 300, l, 0);
+	close(fd);
+	if (l->n < 3)
+		return;
+	size_t k = l->n / 2;
+	int64_t pos = l->e[k - 1].off;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (fd < 0) {
+		dirents_error(rel, "open", errname(errno));
+		return;
+	}
+	char how[64];
+	snprintf(how, sizeof(how), " from %lld", (long long)pos);
+	if (!check_lseek(fd, rel, pos))
+		check_read(fd, rel, "seek", how, 32768, l, k);
+	if (!check_lseek(fd, rel, 0))
+		check_read(fd, rel, "seek", " from 0", 32768, l, 0);
+	close(fd);
+}
+
+/* Lists the directory open as fd (path rel below the root), then its subdirectories. */
+static void dirents(int fd, const char *rel, dev_t dev)
+{
+	struct entlist l = {0};
+	fputs("D ", stdout);
+	put_escaped(rel);
+	putchar('\n');
+	int e = read_dirents(fd, 32768, &l, DIRENTS_MAX);
+	for (size_t i = 0; i < l.n; i++) {
+		put_ent(&l, i);
+		putchar('\n');
+	}
+	if (e) {
+		dirents_error(rel, "getdents", e > 0 ? errname(e) : "endless");
+		entlist_free(&l);
+		return;
+	}
+	check_listings(fd, rel, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = l.e[i].name;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		char *child;
+		if (asprintf(&child, "%s/%s", strcmp(rel, ".") ? rel : "", name) < 0)
+			exit(2);
+		const char *crel = child + !strcmp(rel, ".");
+		struct stat st;
+		if (l.e[i].type == DT_UNKNOWN) {
+			if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+				dirents_error(crel, "stat", errname(errno));
+				goto next;
+			}
+			if (!S_ISDIR(st.st_mode))
+				goto next;
+		} else if (l.e[i].type != DT_DIR) {
+			goto next;
+		}
+		int cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		if (cfd < 0) {
+			dirents_error(crel, "open", errname(errno));
+			goto next;
+		}
+		if (fstat(cfd, &st))
+			dirents_error(crel, "stat", errname(errno));
+		else if (st.st_dev == dev)	/* not a mount point */
+			dirents(cfd, crel, dev);
+		close(cfd);
+next:
+		free(child);
+	}
+	entlist_free(&l);
+}
+
+static int dirents_root(const char *root)
+{
+	struct stat st;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st)) {
+		dirents_error(".", "open", errname(errno));
+		return 1;
+	}
+	dirents(fd, ".", st.st_dev);
+	close(fd);
+	if (fflush(stdout))
+		return 2;
+	return dirents_bad;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "mount")) {
@@ -312,6 +599,8 @@ int main(int argc, char **argv)
 		return fuzz(argv[2], argv[3], argv[4], argv[5], argv[6]);
 	if (argc == 6 && !strcmp(argv[1], "patch"))
 		return patch(argv[2], argv[3], atol(argv[4]), argv[5]);
+	if (argc == 3 && !strcmp(argv[1], "dirents"))
+		return dirents_root(argv[2]);
 	fprintf(stderr, "usage: see the comment at the top of vmtools.c\n");
 	return 2;
 }
