@@ -194,6 +194,52 @@ bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,
 	return dir_emit(ctx, name, len, ino, type);
 }
 
+int rext4_file_open(struct inode *inode, struct file *file)
+{
+	int ret = generic_file_open(inode, file);
+
+	if (!ret)
+		file->f_mode |= FMODE_CAN_ODIRECT;
+	return ret;
+}
+
+bool rext4_iocb_is_direct(const struct kiocb *iocb)
+{
+	return iocb->ki_flags & IOCB_DIRECT;
+}
+
+void rext4_iocb_clear_direct(struct kiocb *iocb)
+{
+	iocb->ki_flags &= ~IOCB_DIRECT;
+}
+
+ssize_t rext4_dio_read_iter(struct kiocb *iocb, struct iov_iter *to,
+			    const struct iomap_ops *ops)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	ssize_t ret;
+
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (!inode_trylock_shared(inode))
+			return -EAGAIN;
+	} else {
+		inode_lock_shared(inode);
+	}
+	ret = iomap_dio_rw(iocb, to, ops, NULL, 0, NULL, 0);
+	inode_unlock_shared(inode);
+	file_accessed(iocb->ki_filp);
+	return ret;
+}
+
+void rext4_stat_dioalign(struct inode *inode, struct kstat *stat)
+{
+	struct block_device *bdev = inode->i_sb->s_bdev;
+
+	stat->result_mask |= STATX_DIOALIGN;
+	stat->dio_mem_align = bdev_dma_alignment(bdev) + 1;
+	stat->dio_offset_align = bdev_logical_block_size(bdev);
+}
+
 bool rext4_dir_cookies_32bit(const struct file *file)
 {
 	/* ext4's hash2pos(): NFS says which; otherwise a compat syscall. */

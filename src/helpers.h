@@ -68,6 +68,21 @@ void rext4_sb_set_posixacl(struct super_block *sb);
 
 bool rext4_dir_emit(struct dir_context *ctx, const char *name, int len,
 		    u64 ino, unsigned int type);
+struct kiocb;
+struct iov_iter;
+struct iomap_ops;
+struct kstat;
+/* Opening a regular file: generic_file_open(), and O_DIRECT is allowed. */
+int rext4_file_open(struct inode *inode, struct file *file);
+bool rext4_iocb_is_direct(const struct kiocb *iocb);
+/* A direct read not done directly: the buffered path serves it. */
+void rext4_iocb_clear_direct(struct kiocb *iocb);
+/* A direct read through iomap, under the shared inode lock (ext4_dio_read_iter). */
+ssize_t rext4_dio_read_iter(struct kiocb *iocb, struct iov_iter *to,
+			    const struct iomap_ops *ops);
+/* statx STATX_DIOALIGN with iomap's defaults for the device. */
+void rext4_stat_dioalign(struct inode *inode, struct kstat *stat);
+
 /* Whether the reader of an open directory gets 32-bit hash cookies. */
 bool rext4_dir_cookies_32bit(const struct file *file);
 void *rext4_file_private(const struct file *file);

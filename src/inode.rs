@@ -10,14 +10,22 @@ use crate::extent_status::EsCache;
 use crate::ondisk::{
     crc::ext4_inode_csum_seed,
     extent::{ExtentNode, NodeKind},
+    features::EXT4_FEATURE_RO_COMPAT_PROJECT,
     group_desc::GroupDesc,
-    inode::{ext4_inode_csum_verify, FileType, Inode as DiskInode, EXT4_ROOT_INO},
+    inode::{
+        ext4_inode_csum_verify, FileType, Inode as DiskInode, EXT4_APPEND_FL, EXT4_COMPR_FL,
+        EXT4_DIRSYNC_FL, EXT4_ENCRYPT_FL, EXT4_FL_USER_VISIBLE, EXT4_IMMUTABLE_FL, EXT4_NOATIME_FL,
+        EXT4_NODUMP_FL, EXT4_PROJINHERIT_FL, EXT4_ROOT_INO, EXT4_SYNC_FL,
+    },
     superblock::Geometry,
     system_zone::SystemZones,
     Error as DiskError,
 };
 use crate::super_::Rext4Fs;
-use crate::vfs::{Iget, Inode, InodeKind, InodeParams, NewSuperBlock, SuperBlock};
+use crate::vfs::{
+    FileAttr, Iget, Inode, InodeAttrs, InodeKind, InodeParams, NewSuperBlock, StatxAttrs,
+    SuperBlock,
+};
 
 /// `EXT4_EXTENTS_FL`: the block map is an extent tree.
 pub(crate) const EXT4_EXTENTS_FL: u32 = 0x0008_0000;
@@ -31,6 +39,8 @@ pub(crate) struct DiskFields {
     /// `i_block`: extent tree root, block map, or fast symlink target.
     pub(crate) i_block: [u8; 60],
     pub(crate) flags: u32,
+    /// Project id (0 without the `project` feature, as in ext4).
+    pub(crate) projid: u32,
     pub(crate) file_acl: u64,
     /// Seed of this inode's metadata checksums (extent and directory blocks).
     pub(crate) csum_seed: u32,
@@ -46,6 +56,7 @@ impl Default for DiskFields {
         Self {
             i_block: [0; 60],
             flags: 0,
+            projid: 0,
             file_acl: 0,
             csum_seed: 0,
             raw: KVec::new(),
@@ -145,6 +156,10 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
     let mut d = DiskFields {
         i_block: di.i_block,
         flags: di.i_flags,
+        projid: match geo.has_ro_compat(EXT4_FEATURE_RO_COMPAT_PROJECT) {
+            true => di.i_projid.unwrap_or(0),
+            false => 0,
+        },
         file_acl: di.file_acl(geo),
         csum_seed: ext4_inode_csum_seed(geo.csum_seed, ino, di.i_generation),
         raw,
@@ -230,6 +245,7 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
         mtime: ts(di.mtime()),
         ctime: ts(di.ctime()),
         generation: di.i_generation,
+        attrs: inode_attrs(di.i_flags),
     };
     {
         let this = new.data_mut();
@@ -304,4 +320,41 @@ pub(crate) fn read_disk_inode(
     let mut copy = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
     copy.extend_from_slice(raw, GFP_KERNEL)?;
     Ok((di, copy, block))
+}
+
+/// `ext4_set_inode_flags()`: what the VFS enforces, from the disk flags.
+fn inode_attrs(flags: u32) -> InodeAttrs {
+    InodeAttrs {
+        sync: flags & EXT4_SYNC_FL != 0,
+        append: flags & EXT4_APPEND_FL != 0,
+        immutable: flags & EXT4_IMMUTABLE_FL != 0,
+        noatime: flags & EXT4_NOATIME_FL != 0,
+        dirsync: flags & EXT4_DIRSYNC_FL != 0,
+    }
+}
+
+/// The `statx` attributes of `ext4_getattr()`.
+pub(crate) fn statx_attributes(inode: &Inode<Rext4Fs>) -> StatxAttrs {
+    let flags = inode.data().d.flags & EXT4_FL_USER_VISIBLE;
+    StatxAttrs {
+        append: flags & EXT4_APPEND_FL != 0,
+        compressed: flags & EXT4_COMPR_FL != 0,
+        encrypted: flags & EXT4_ENCRYPT_FL != 0,
+        immutable: flags & EXT4_IMMUTABLE_FL != 0,
+        nodump: flags & EXT4_NODUMP_FL != 0,
+    }
+}
+
+/// `ext4_fileattr_get()`: the user-visible flags (a regular file does not
+/// show project inheritance) and the project id.
+pub(crate) fn fileattr(inode: &Inode<Rext4Fs>) -> FileAttr {
+    let d = &inode.data().d;
+    let mut flags = d.flags & EXT4_FL_USER_VISIBLE;
+    if inode.is_reg() {
+        flags &= !EXT4_PROJINHERIT_FL;
+    }
+    FileAttr {
+        flags,
+        projid: d.projid,
+    }
 }

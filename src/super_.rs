@@ -22,7 +22,8 @@ use crate::ondisk::{
     Error as DiskError,
 };
 use crate::vfs::{
-    self, DirEmitter, FileSystem, Inode, Mapping, NewSuperBlock, SeqFile, StatFs, SuperBlock,
+    self, DirEmitter, FileAttr, FileSystem, Inode, Mapping, NewSuperBlock, SeqFile, StatFs,
+    StatxAttrs, SuperBlock,
 };
 use crate::{dir, error::describe, error::to_kernel, inode, xattr};
 
@@ -398,6 +399,18 @@ impl FileSystem for Rext4Fs {
 
     fn dir_llseek(d: &Inode<Self>, cursor: &dir::DirCursor, cookies_32bit: bool) -> Option<i64> {
         dir::llseek(d, cursor, cookies_32bit)
+    }
+
+    fn direct_io(i: &Inode<Self>) -> bool {
+        crate::file::direct_io(i)
+    }
+
+    fn statx_attributes(i: &Inode<Self>) -> StatxAttrs {
+        inode::statx_attributes(i)
+    }
+
+    fn fileattr(i: &Inode<Self>) -> FileAttr {
+        inode::fileattr(i)
     }
 
     fn fast_link(i: &Inode<Self>) -> Result<&CStr> {

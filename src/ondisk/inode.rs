@@ -54,6 +54,12 @@ pub const EXT4_APPEND_FL: u32 = 0x0000_0020;
 pub const EXT4_NODUMP_FL: u32 = 0x0000_0040;
 /// Do not update atime.
 pub const EXT4_NOATIME_FL: u32 = 0x0000_0080;
+/// Compression: dirty (unused by ext4, still shown).
+pub const EXT4_DIRTY_FL: u32 = 0x0000_0100;
+/// Compression: one or more compressed clusters.
+pub const EXT4_COMPRBLK_FL: u32 = 0x0000_0200;
+/// Compression: do not compress.
+pub const EXT4_NOCOMPR_FL: u32 = 0x0000_0400;
 /// Encrypted inode.
 pub const EXT4_ENCRYPT_FL: u32 = 0x0000_0800;
 /// Hash-indexed directory.
@@ -84,6 +90,37 @@ pub const EXT4_INLINE_DATA_FL: u32 = 0x1000_0000;
 pub const EXT4_PROJINHERIT_FL: u32 = 0x2000_0000;
 /// Case-insensitive directory.
 pub const EXT4_CASEFOLD_FL: u32 = 0x4000_0000;
+/// Formerly `EXT4_EOFBLOCKS_FL`, still user-modifiable.
+const EXT4_EOFBLOCKS_FL: u32 = 0x0040_0000;
+
+/// `EXT4_FL_USER_MODIFIABLE`.
+pub const EXT4_FL_USER_MODIFIABLE: u32 = EXT4_SECRM_FL
+    | EXT4_UNRM_FL
+    | EXT4_COMPR_FL
+    | EXT4_SYNC_FL
+    | EXT4_IMMUTABLE_FL
+    | EXT4_APPEND_FL
+    | EXT4_NODUMP_FL
+    | EXT4_NOATIME_FL
+    | EXT4_JOURNAL_DATA_FL
+    | EXT4_NOTAIL_FL
+    | EXT4_DIRSYNC_FL
+    | EXT4_TOPDIR_FL
+    | EXT4_EXTENTS_FL
+    | EXT4_EOFBLOCKS_FL
+    | EXT4_DAX_FL
+    | EXT4_PROJINHERIT_FL
+    | EXT4_CASEFOLD_FL;
+
+/// `EXT4_FL_USER_VISIBLE`: the flags `FS_IOC_GETFLAGS` (lsattr) shows.
+pub const EXT4_FL_USER_VISIBLE: u32 = EXT4_FL_USER_MODIFIABLE
+    | EXT4_DIRTY_FL
+    | EXT4_COMPRBLK_FL
+    | EXT4_NOCOMPR_FL
+    | EXT4_ENCRYPT_FL
+    | EXT4_INDEX_FL
+    | EXT4_VERITY_FL
+    | EXT4_INLINE_DATA_FL;
 
 /// `S_IFMT`.
 pub const S_IFMT: u16 = 0o170000;

@@ -152,6 +152,13 @@ impl<T: FileSystem> Inode<T> {
     }
 
     /// The file type and permission bits.
+    /// Whether this is a regular file.
+    pub(crate) fn is_reg(&self) -> bool {
+        const S_IFMT: u16 = 0o170000;
+        const S_IFREG: u16 = 0o100000;
+        self.mode() & S_IFMT == S_IFREG
+    }
+
     pub(crate) fn mode(&self) -> u16 {
         // SAFETY: the inode is live; the mode is read once.
         unsafe { ptr::read_volatile(&raw const (*self.as_raw()).i_mode) }
@@ -210,6 +217,68 @@ pub(crate) struct InodeParams {
     pub(crate) mtime: (i64, u32),
     pub(crate) ctime: (i64, u32),
     pub(crate) generation: u32,
+    /// Behaviour the VFS enforces for this inode (`S_*` in `i_flags`).
+    pub(crate) attrs: InodeAttrs,
+}
+
+/// Inode attributes the VFS acts on (`inode->i_flags`): writes are
+/// synchronous, only appends, nothing at all; atime is not updated;
+/// directory changes are synchronous.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct InodeAttrs {
+    pub(crate) sync: bool,
+    pub(crate) append: bool,
+    pub(crate) immutable: bool,
+    pub(crate) noatime: bool,
+    pub(crate) dirsync: bool,
+}
+
+/// Attributes `statx` reports in `stx_attributes`; the file system reports
+/// all five (`stx_attributes_mask`), as ext4 does.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StatxAttrs {
+    pub(crate) append: bool,
+    pub(crate) compressed: bool,
+    pub(crate) encrypted: bool,
+    pub(crate) immutable: bool,
+    pub(crate) nodump: bool,
+}
+
+impl StatxAttrs {
+    /// `(stx_attributes, stx_attributes_mask)` bits.
+    pub(crate) fn bits(self) -> (u64, u64) {
+        let all = [
+            (self.append, bindings::STATX_ATTR_APPEND),
+            (self.compressed, bindings::STATX_ATTR_COMPRESSED),
+            (self.encrypted, bindings::STATX_ATTR_ENCRYPTED),
+            (self.immutable, bindings::STATX_ATTR_IMMUTABLE),
+            (self.nodump, bindings::STATX_ATTR_NODUMP),
+        ];
+        all.iter().fold((0, 0), |(set, mask), &(on, b)| {
+            let b = u64::from(b);
+            (if on { set | b } else { set }, mask | b)
+        })
+    }
+}
+
+/// What `FS_IOC_GETFLAGS` (lsattr) and `FS_IOC_FSGETXATTR` show: the
+/// `FS_*_FL` flags (ext2/ext4 values) and the project id.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FileAttr {
+    pub(crate) flags: u32,
+    pub(crate) projid: u32,
+}
+
+impl InodeAttrs {
+    /// The `S_*` bits of `inode->i_flags`.
+    fn i_flags(self) -> u32 {
+        let bit = |on: bool, b: u32| if on { b } else { 0 };
+        bit(self.sync, bindings::S_SYNC)
+            | bit(self.append, bindings::S_APPEND)
+            | bit(self.immutable, bindings::S_IMMUTABLE)
+            | bit(self.noatime, bindings::S_NOATIME)
+            | bit(self.dirsync, bindings::S_DIRSYNC)
+    }
 }
 
 /// The result of [`SuperBlock::iget`].
@@ -250,6 +319,7 @@ impl<T: FileSystem> NewInode<T> {
             bindings::rext4_i_size_write(inode, params.size);
             (*inode).i_blocks = params.blocks;
             (*inode).i_generation = params.generation;
+            (*inode).i_flags |= params.attrs.i_flags();
             bindings::rext4_inode_set_times(
                 inode,
                 params.atime.0,

@@ -28,7 +28,7 @@ pub(crate) mod xattr;
 
 pub(crate) use buffer::BufferHead;
 pub(crate) use dir::DirEmitter;
-pub(crate) use inode::{Iget, Inode, InodeKind, InodeParams};
+pub(crate) use inode::{FileAttr, Iget, Inode, InodeAttrs, InodeKind, InodeParams, StatxAttrs};
 pub(crate) use iomap::{Mapping, MappingKind};
 pub(crate) use seq::SeqFile;
 pub(crate) use super_block::{NewSuperBlock, StatFs, SuperBlock};
@@ -78,6 +78,14 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn fast_link(inode: &Inode<Self>) -> Result<&CStr>;
     /// Creation time (statx btime), if the inode records one.
     fn btime(inode: &Inode<Self>) -> Option<(i64, u32)>;
+    /// Whether `O_DIRECT` reads of this regular file go straight to the
+    /// device through iomap; if not, they are served buffered.
+    fn direct_io(inode: &Inode<Self>) -> bool;
+    /// Attributes `statx` reports.
+    fn statx_attributes(inode: &Inode<Self>) -> StatxAttrs;
+    /// Flags and project id for `FS_IOC_GETFLAGS`/`FS_IOC_FSGETXATTR`
+    /// (offered on directories and regular files, as ext4 does).
+    fn fileattr(inode: &Inode<Self>) -> FileAttr;
 
     /// Maps the file range at `pos` (bytes) for iomap.
     fn iomap_begin(inode: &Inode<Self>, pos: i64, len: i64, flags: u32) -> Result<Mapping>;

@@ -92,6 +92,7 @@ impl<T: FileSystem> Tables<T> {
         dir_iops: bindings::inode_operations {
             lookup: Some(lookup::<T>),
             getattr: Some(getattr::<T>),
+            fileattr_get: Some(fileattr_get::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
@@ -106,14 +107,16 @@ impl<T: FileSystem> Tables<T> {
         },
         file_iops: bindings::inode_operations {
             getattr: Some(getattr::<T>),
+            fileattr_get: Some(fileattr_get::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
             fiemap: Some(fiemap::<T>),
             ..zeroed!()
         },
         file_fops: bindings::file_operations {
+            open: Some(bindings::rext4_file_open),
             llseek: Some(llseek::<T>),
-            read_iter: Some(bindings::generic_file_read_iter),
+            read_iter: Some(read_iter::<T>),
             mmap_prepare: Some(bindings::generic_file_readonly_mmap_prepare),
             splice_read: Some(bindings::filemap_splice_read),
             ..zeroed!()
@@ -372,12 +375,36 @@ unsafe extern "C" fn getattr<T: FileSystem>(
     // to fill.
     unsafe {
         let inode = dentry_inode::<T>((*path).dentry);
+        let (set, mask) = T::statx_attributes(inode).bits();
+        (*stat).attributes |= set;
+        (*stat).attributes_mask |= mask;
+        if request_mask & bindings::STATX_DIOALIGN != 0 && inode.is_reg() && T::direct_io(inode) {
+            bindings::rext4_stat_dioalign(inode.as_raw(), stat);
+        }
         bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), stat);
         if let Some((sec, nsec)) = T::btime(inode) {
             (*stat).btime.tv_sec = sec;
             (*stat).btime.tv_nsec = nsec as c_long;
             (*stat).result_mask |= bindings::STATX_BTIME;
         }
+    }
+    0
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn fileattr_get<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    fa: *mut bindings::file_kattr,
+) -> c_int {
+    // SAFETY: the VFS passes a positive dentry of ours and a zeroed
+    // `file_kattr` to fill.
+    unsafe {
+        let attr = T::fileattr(dentry_inode::<T>(dentry));
+        bindings::fileattr_fill_flags(fa, attr.flags);
+        (*fa).fsx_projid = attr.projid;
     }
     0
 }
@@ -557,6 +584,29 @@ unsafe extern "C" fn fiemap<T: FileSystem>(
 
 const SEEK_DATA: c_int = 3;
 const SEEK_HOLE: c_int = 4;
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn read_iter<T: FileSystem>(
+    iocb: *mut bindings::kiocb,
+    to: *mut bindings::iov_iter,
+) -> isize {
+    // SAFETY: the VFS passes a live kiocb on an open regular file of ours and
+    // the destination iterator.
+    unsafe {
+        if bindings::rext4_iocb_is_direct(iocb) {
+            let inode = Inode::<T>::from_raw(bindings::rext4_file_inode((*iocb).ki_filp));
+            if T::direct_io(inode) {
+                return bindings::rext4_dio_read_iter(iocb, to, &ops::<T>().iomap_read);
+            }
+            // As ext4 for files it cannot read directly: buffered.
+            bindings::rext4_iocb_clear_direct(iocb);
+        }
+        bindings::generic_file_read_iter(iocb, to)
+    }
+}
 
 /// # Safety
 ///

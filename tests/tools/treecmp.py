@@ -6,8 +6,12 @@
                                             (--big: a file needing extent depth 2 at 4k blocks;
                                             --bigdir: a directory of 20000 entries;
                                             --far: data near the 16 TiB offset limit)
-  treecmp.py manifest DIR [--no-atime]      print a JSON manifest of DIR (stat, statx btime,
-                                            contents hash, holes, xattrs, entries, links)
+  treecmp.py manifest DIR [--no-atime] [--direct]
+                                            print a JSON manifest of DIR (stat, statx btime and
+                                            attributes, lsattr flags and project id, contents
+                                            hash, holes, xattrs, entries, links; --direct: also
+                                            read files up to 16 MiB with O_DIRECT, which must
+                                            give the same bytes)
   treecmp.py diff A.json B.json KEYS...     compare two manifests on the named fields
                                             ("all" = every field both have; "--no-root"
                                             leaves the root directory out); exit 1 on mismatch
@@ -39,13 +43,31 @@ class Statx(ctypes.Structure):
 libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
 
-def btime(path):
+def statx(path):
+    """(btime in ns or None, [stx_attributes, stx_attributes_mask])."""
     st = Statx()
     if libc.statx(AT_FDCWD, os.fsencode(path), AT_SYMLINK_NOFOLLOW, STATX_ALL, ctypes.byref(st)) != 0:
-        return None
-    if not st.mask & 0x800:
-        return None
-    return st.btime.tv_sec * 10**9 + st.btime.tv_nsec
+        return None, None
+    bt = st.btime.tv_sec * 10**9 + st.btime.tv_nsec if st.mask & 0x800 else None
+    return bt, [st.attributes, st.attributes_mask]
+
+
+def fileattrs(path, is_dir):
+    """[FS_IOC_GETFLAGS flags, FS_IOC_FSGETXATTR xflags, projid] (lsattr)."""
+    import fcntl, struct
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | (os.O_DIRECTORY if is_dir else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as ex:
+        return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+    try:
+        fl = struct.unpack_from("=i", fcntl.ioctl(fd, 0x80086601, bytes(8)))[0]
+        xflags, _, _, projid = struct.unpack_from("=4I", fcntl.ioctl(fd, 0x801C581F, bytes(28)))
+        return [fl, xflags, projid]
+    except OSError as ex:
+        return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+    finally:
+        os.close(fd)
 
 
 def data_map(fd, size):
@@ -81,6 +103,32 @@ def fiemap(fd):
         start = out[-1][0] + out[-1][2]
 
 
+def direct_sha256(path, size):
+    """sha256 of a file read with O_DIRECT (1 MiB aligned reads), in the
+    same form as the buffered "sha256" so the two must be equal."""
+    import mmap
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    except OSError as ex:
+        return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+    buf = mmap.mmap(-1, 1 << 20)
+    h = hashlib.sha256(b"@0:")
+    try:
+        left = size
+        while left > 0:
+            n = os.readv(fd, [buf])
+            if n <= 0:
+                break
+            h.update(buf[:min(n, left)])
+            left -= n
+        return h.hexdigest()
+    except OSError as ex:
+        return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+    finally:
+        os.close(fd)
+        buf.close()
+
+
 def fibmap(fd, block):
     """FIBMAP: the physical block of logical block `block` (root only)."""
     import fcntl, struct
@@ -90,7 +138,7 @@ def fibmap(fd, block):
         return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
 
 
-def manifest(root, with_atime=True):
+def manifest(root, with_atime=True, direct=False):
     m = {}
     for dirpath, dirs, files in os.walk(root):
         dirs.sort()
@@ -102,11 +150,16 @@ def manifest(root, with_atime=True):
             if rel.startswith("lost+found"):
                 continue
             st = os.lstat(p)
+            bt, attrs = statx(p)
             e = {"mode": st.st_mode, "uid": st.st_uid, "gid": st.st_gid, "size": st.st_size,
                  "nlink": st.st_nlink, "mtime": st.st_mtime_ns, "ctime": st.st_ctime_ns,
                  # mke2fs -d keeps whole seconds only.
                  "mtime_s": st.st_mtime_ns // 10**9,
-                 "blocks": st.st_blocks, "btime": btime(p), "ino": st.st_ino}
+                 "blocks": st.st_blocks, "btime": bt, "stx_attributes": attrs, "ino": st.st_ino}
+            # Directories and non-empty files (not the 20000 empty ones of
+            # the big directory: each costs three system calls, slow in the VM).
+            if stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size):
+                e["fileattrs"] = fileattrs(p, stat.S_ISDIR(st.st_mode))
             if with_atime:
                 e["atime"] = st.st_atime_ns
             try:
@@ -141,6 +194,10 @@ def manifest(root, with_atime=True):
                 finally:
                     os.close(fd)
                 e["sha256"] = h.hexdigest()
+                # Empty files have nothing to read (and the 20000-entry
+                # directory is made of them: the VM is slow).
+                if direct and 0 < st.st_size <= 16 << 20:
+                    e["direct_read"] = "same" if direct_sha256(p, st.st_size) == e["sha256"] else "differs"
             elif stat.S_ISLNK(st.st_mode):
                 e["target"] = os.readlink(p)
             elif stat.S_ISDIR(st.st_mode):
@@ -271,7 +328,8 @@ def main():
         gen(sys.argv[2], big="--big" in sys.argv, old_times="--no-old-times" not in sys.argv,
             bigdir="--bigdir" in sys.argv, far="--far" in sys.argv)
     elif cmd == "manifest":
-        json.dump(manifest(sys.argv[2], with_atime="--no-atime" not in sys.argv), sys.stdout, sort_keys=True)
+        json.dump(manifest(sys.argv[2], with_atime="--no-atime" not in sys.argv,
+                           direct="--direct" in sys.argv), sys.stdout, sort_keys=True)
     elif cmd == "diff":
         a, b = (json.load(open(x)) for x in sys.argv[2:4])
         sys.exit(1 if diff(a, b, sys.argv[4:] or ["all"]) else 0)

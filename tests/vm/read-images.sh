@@ -3,7 +3,9 @@
 # rext4, and everything a user can observe (contents, holes, sizes, modes,
 # owners, times incl. btime, link counts, xattrs, directory entries, symlink
 # targets, device numbers, statfs) matches the source tree and the in-tree
-# ext4 driver reading the same image. Directories list in exactly ext4's order
+# ext4 driver reading the same image; so do inode flags (lsattr, statx
+# attributes, project ids; the prep sets some with debugfs) and O_DIRECT
+# reads, which must return the bytes buffered reads return. Directories list in exactly ext4's order
 # with ext4's getdents d_off cookies (hash order and hash cookies for indexed
 # and, with dir_index, one-block directories), and listings resumed from those
 # cookies (small getdents buffers, lseek) agree (`vmtools dirents`, run under
@@ -34,12 +36,12 @@ while read -r name tree; do
 	fi
 	grep -q "^$dev $mnt rext4 ro" /proc/mounts || { echo "FAIL $name: /proc/mounts"; grep " $mnt " /proc/mounts; failed=1; }
 	dirents rext4
-	$tc manifest "$mnt" >"$WORK/$name.rext4.json"
+	$tc manifest "$mnt" --direct >"$WORK/$name.rext4.json"
 	sf_r=$(stat -f -c '%b %f %a %c %d %l %s %i %t' "$mnt")
 	umount "$mnt"
 	mount -t ext4 -o ro,noload "$dev" "$mnt"
 	dirents ext4
-	$tc manifest "$mnt" >"$WORK/$name.ext4.json"
+	$tc manifest "$mnt" --direct >"$WORK/$name.ext4.json"
 	sf_e=$(stat -f -c '%b %f %a %c %d %l %s %i %t' "$mnt")
 	umount "$mnt"
 	$tc diff "$WORK/$name.rext4.json" "$WORK/$name.ext4.json" all || { echo "FAIL $name: rext4 != ext4"; failed=1; }
