@@ -155,8 +155,8 @@ fn is_dx_dir(dir: &Inode<Rext4Fs>) -> bool {
 
 /// The names of one fill step, in kernel memory.
 pub(crate) struct Batch {
-    fnames: KVec<Fname>,
-    names: KVec<u8>,
+    fnames: KVVec<Fname>,
+    names: KVVec<u8>,
 }
 
 impl NameBatch for Batch {
@@ -199,13 +199,14 @@ pub(crate) struct DirCursor {
 impl DirCursor {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            dx <- new_mutex!(DxCursor::new(Batch { fnames: KVec::new(), names: KVec::new() }), "rext4_dir_cursor"),
+            dx <- new_mutex!(DxCursor::new(Batch { fnames: KVVec::new(), names: KVVec::new() }), "rext4_dir_cursor"),
         }? Error)
     }
 }
 
-fn cookies(out: &DirEmitter) -> Cookies {
-    match out.cookies_32bit() {
+/// The cookie width of a reader (`hash2pos()`).
+fn cookies(cookies_32bit: bool) -> Cookies {
+    match cookies_32bit {
         true => Cookies::Bits32,
         false => Cookies::Bits64,
     }
@@ -216,12 +217,7 @@ fn cookies(out: &DirEmitter) -> Cookies {
 /// positions up to the end cookie.
 pub(crate) fn llseek(dir: &Inode<Rext4Fs>, cursor: &DirCursor, cookies_32bit: bool) -> Option<i64> {
     cursor.dx.lock().seeked();
-    is_dx_dir(dir).then(|| {
-        dx_readdir::htree_eof(match cookies_32bit {
-            true => Cookies::Bits32,
-            false => Cookies::Bits64,
-        })
-    })
+    is_dx_dir(dir).then(|| dx_readdir::htree_eof(cookies(cookies_32bit)))
 }
 
 /// Block reads of the hash-order walk: the checks of `ext4_read_dirblock()`.
@@ -292,7 +288,7 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, cursor: &DirCursor, out: &mut DirEmi
             geo,
             indexed: dir.data().has_flag(EXT4_INDEX_FL),
         };
-        let width = cookies(out);
+        let width = cookies(out.cookies_32bit());
         let has_ft = geo.has_incompat(EXT4_FEATURE_INCOMPAT_FILETYPE);
         let mut blocks = Blocks { dir };
         let mut emit = Emit { out, has_ft };
@@ -475,9 +471,12 @@ fn dx_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
         if let Some(e) = found {
             return Ok(Some(e.inode));
         }
-        match path.next_leaf(&mut blocks, geo)? {
-            Some(h) if h & !1 == hash => continue,
-            _ => return Ok(None),
+        // Only into a leaf that continues this hash (a collision run).
+        if path
+            .next_leaf(&mut blocks, geo, |h| h & !1 == hash)?
+            .is_none()
+        {
+            return Ok(None);
         }
     }
 }

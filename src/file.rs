@@ -9,16 +9,8 @@ use kernel::prelude::*;
 use crate::extent_status::EsKind;
 use crate::inode::EXT4_EXTENTS_FL;
 use crate::map::map_blocks;
-use crate::ondisk::inode::EXT4_JOURNAL_DATA_FL;
 use crate::super_::Rext4Fs;
 use crate::vfs::{Inode, Mapping, MappingKind};
-
-/// Whether an `O_DIRECT` read goes to the device (`ext4_dio_alignment()`
-/// is 1): not for a file whose data is journaled, which ext4 reads
-/// buffered. Inline data, encryption and verity are refused at mount.
-pub(crate) fn direct_io(inode: &Inode<Rext4Fs>) -> bool {
-    !inode.data().has_flag(EXT4_JOURNAL_DATA_FL)
-}
 
 /// `EXT4_MAX_LOGICAL_BLOCK`.
 const EXT4_MAX_LOGICAL_BLOCK: u64 = 0xFFFF_FFFE;

@@ -199,18 +199,13 @@ int rext4_file_open(struct inode *inode, struct file *file)
 	int ret = generic_file_open(inode, file);
 
 	if (!ret)
-		file->f_mode |= FMODE_CAN_ODIRECT;
+		file->f_mode |= FMODE_NOWAIT | FMODE_CAN_ODIRECT;
 	return ret;
 }
 
 bool rext4_iocb_is_direct(const struct kiocb *iocb)
 {
 	return iocb->ki_flags & IOCB_DIRECT;
-}
-
-void rext4_iocb_clear_direct(struct kiocb *iocb)
-{
-	iocb->ki_flags &= ~IOCB_DIRECT;
 }
 
 ssize_t rext4_dio_read_iter(struct kiocb *iocb, struct iov_iter *to,

@@ -72,11 +72,9 @@ struct kiocb;
 struct iov_iter;
 struct iomap_ops;
 struct kstat;
-/* Opening a regular file: generic_file_open(), and O_DIRECT is allowed. */
+/* Opening a regular file: generic_file_open(); O_DIRECT and RWF_NOWAIT work. */
 int rext4_file_open(struct inode *inode, struct file *file);
 bool rext4_iocb_is_direct(const struct kiocb *iocb);
-/* A direct read not done directly: the buffered path serves it. */
-void rext4_iocb_clear_direct(struct kiocb *iocb);
 /* A direct read through iomap, under the shared inode lock (ext4_dio_read_iter). */
 ssize_t rext4_dio_read_iter(struct kiocb *iocb, struct iov_iter *to,
 			    const struct iomap_ops *ops);

@@ -401,10 +401,6 @@ impl FileSystem for Rext4Fs {
         dir::llseek(d, cursor, cookies_32bit)
     }
 
-    fn direct_io(i: &Inode<Self>) -> bool {
-        crate::file::direct_io(i)
-    }
-
     fn statx_attributes(i: &Inode<Self>) -> StatxAttrs {
         inode::statx_attributes(i)
     }

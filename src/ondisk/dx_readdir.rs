@@ -24,8 +24,7 @@ use super::superblock::Geometry;
 /// cookies.
 pub const EXT4_HTREE_EOF_64BIT: i64 = i64::MAX;
 
-/// `HASH_NB_ALWAYS`: what the fill step passes as the hash when it always
-/// wants the next leaf.
+/// The `next_hash` of a fill step after the last leaf: nothing follows.
 const NO_MORE: u32 = !0;
 
 /// Which cookies the reader of an open directory gets (`hash2pos()`): NFS
@@ -309,13 +308,15 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             .map_err(|e| reader.corrupt(self.lblk(self.levels), e))
     }
 
-    /// Moves to the next leaf (`ext4_htree_next_block()`), reading the
-    /// index nodes on the way down; returns the hash its slot starts at
-    /// (with the collision bit), or `None` after the last leaf.
+    /// Moves to the next leaf (`ext4_htree_next_block()`) if `go_on`
+    /// accepts the hash its index slot starts at (with the collision bit),
+    /// reading the index nodes on the way down only then; returns that
+    /// hash, or `None` after the last leaf or when `go_on` declined.
     pub fn next_leaf<R: DirReader<Block = B>>(
         &mut self,
         reader: &mut R,
         geo: &Geometry,
+        go_on: impl FnOnce(u32) -> bool,
     ) -> core::result::Result<Option<u32>, R::Error> {
         let mut level = self.levels;
         loop {
@@ -340,6 +341,9 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             .and_then(|e| e.get(self.at(level)))
             .map_err(|e| reader.corrupt(self.lblk(level), e))?
             .hash;
+        if !go_on(hash) {
+            return Ok(None);
+        }
         while level < self.levels {
             let child = self
                 .child(level, geo)
@@ -396,7 +400,7 @@ pub fn fill_batch<R: DirReader, N: NameBatch<Error = R::Error>>(
         reader.check_stop()?;
         let leaf = path.leaf(reader, geo)?;
         leaf_to_batch(reader, geo, path.hash_version(), leaf, start, &mut kept)?;
-        let Some(next_hash) = path.next_leaf(reader, geo)? else {
+        let Some(next_hash) = path.next_leaf(reader, geo, |_| true)? else {
             return Ok(Fill::Filled {
                 count: kept.count,
                 next_hash: NO_MORE,
@@ -616,7 +620,10 @@ impl<N: NameBatch> DxCursor<N> {
                     self.node = None;
                     self.stale = false;
                     self.batch.clear();
-                    match fill(self.curr, &mut self.batch)? {
+                    let filled = fill(self.curr, &mut self.batch);
+                    // A step cut short leaves no half-read batch behind.
+                    let filled = filled.inspect_err(|_| self.batch.clear())?;
+                    match filled {
                         Fill::BadIndex(e) => return Ok(Listed::Linear(e)),
                         Fill::Filled { count: 0, .. } => {
                             out.set_pos(eof);

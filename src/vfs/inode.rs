@@ -151,7 +151,6 @@ impl<T: FileSystem> Inode<T> {
         unsafe { (*self.as_raw()).i_ino }
     }
 
-    /// The file type and permission bits.
     /// Whether this is a regular file.
     pub(crate) fn is_reg(&self) -> bool {
         const S_IFMT: u16 = 0o170000;
@@ -159,6 +158,7 @@ impl<T: FileSystem> Inode<T> {
         self.mode() & S_IFMT == S_IFREG
     }
 
+    /// The file type and permission bits.
     pub(crate) fn mode(&self) -> u16 {
         // SAFETY: the inode is live; the mode is read once.
         unsafe { ptr::read_volatile(&raw const (*self.as_raw()).i_mode) }

@@ -78,9 +78,6 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn fast_link(inode: &Inode<Self>) -> Result<&CStr>;
     /// Creation time (statx btime), if the inode records one.
     fn btime(inode: &Inode<Self>) -> Option<(i64, u32)>;
-    /// Whether `O_DIRECT` reads of this regular file go straight to the
-    /// device through iomap; if not, they are served buffered.
-    fn direct_io(inode: &Inode<Self>) -> bool;
     /// Attributes `statx` reports.
     fn statx_attributes(inode: &Inode<Self>) -> StatxAttrs;
     /// Flags and project id for `FS_IOC_GETFLAGS`/`FS_IOC_FSGETXATTR`

@@ -378,7 +378,7 @@ unsafe extern "C" fn getattr<T: FileSystem>(
         let (set, mask) = T::statx_attributes(inode).bits();
         (*stat).attributes |= set;
         (*stat).attributes_mask |= mask;
-        if request_mask & bindings::STATX_DIOALIGN != 0 && inode.is_reg() && T::direct_io(inode) {
+        if request_mask & bindings::STATX_DIOALIGN != 0 && inode.is_reg() {
             bindings::rext4_stat_dioalign(inode.as_raw(), stat);
         }
         bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), stat);
@@ -597,12 +597,7 @@ unsafe extern "C" fn read_iter<T: FileSystem>(
     // the destination iterator.
     unsafe {
         if bindings::rext4_iocb_is_direct(iocb) {
-            let inode = Inode::<T>::from_raw(bindings::rext4_file_inode((*iocb).ki_filp));
-            if T::direct_io(inode) {
-                return bindings::rext4_dio_read_iter(iocb, to, &ops::<T>().iomap_read);
-            }
-            // As ext4 for files it cannot read directly: buffered.
-            bindings::rext4_iocb_clear_direct(iocb);
+            return bindings::rext4_dio_read_iter(iocb, to, &ops::<T>().iomap_read);
         }
         bindings::generic_file_read_iter(iocb, to)
     }

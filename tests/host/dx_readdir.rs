@@ -363,10 +363,9 @@ fn dx_lookup(reader: &mut Reader<'_>, name: &[u8]) -> Option<u32> {
         if let Some(e) = search_dir(&block, &geo, name).unwrap() {
             return Some(e.inode);
         }
-        match path.next_leaf(reader, &geo).unwrap() {
-            Some(h) if h & !1 == path.hash() => continue,
-            _ => return None,
-        }
+        let hash = path.hash();
+        // Only into a leaf that continues this hash (a collision run).
+        path.next_leaf(reader, &geo, |h| h & !1 == hash).unwrap()?;
     }
 }
 
