@@ -300,6 +300,13 @@ pub(crate) fn readdir(dir: &Inode<Rext4Fs>, cursor: &DirCursor, out: &mut DirEmi
             Listed::Linear(e) => {
                 // ext4: "Corrupt directory, running e2fsck is recommended".
                 let _ = corrupt(dir.sb().id(), dir.ino(), 0, e);
+                // Without checksums nothing stops ext4 from ignoring the
+                // index from now on: it clears the flag in memory, so later
+                // listings and lookups go block by block without probing
+                // (and reporting) the index again.
+                if !geo.has_metadata_csum() {
+                    dir.data().clear_flag(EXT4_INDEX_FL);
+                }
             }
         }
     }
@@ -464,7 +471,7 @@ fn dx_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {
         if crate::vfs::should_stop() {
             return Err(ERESTARTSYS);
         }
-        let leaf = path.leaf(&mut blocks, geo)?;
+        let leaf = path.leaf(&mut blocks)?;
         let bh = blocks.leaf_block(leaf)?;
         let found = search_dir(bh.data(), geo, name)
             .map_err(|e| corrupt(sb.id(), dir.ino(), bh.blocknr(), e))?;

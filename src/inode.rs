@@ -3,6 +3,7 @@
 //! Reading inodes from the inode table (`__ext4_iget`), and the per-inode
 //! state kept beside each VFS inode (`struct ext4_inode_info`).
 
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{new_spinlock, prelude::*, str::CStr, sync::SpinLock};
 
 use crate::error::corrupt;
@@ -38,7 +39,9 @@ const EXT4_INLINE_DATA_FL: u32 = 0x1000_0000;
 pub(crate) struct DiskFields {
     /// `i_block`: extent tree root, block map, or fast symlink target.
     pub(crate) i_block: [u8; 60],
-    pub(crate) flags: u32,
+    /// `i_flags`, as read; [`InodeInfo::clear_flag`] may drop flags in
+    /// memory later (ext4's atomic `ei->i_flags`).
+    pub(crate) flags: Atomic<u32>,
     /// Project id (0 without the `project` feature, as in ext4).
     pub(crate) projid: u32,
     pub(crate) file_acl: u64,
@@ -55,7 +58,7 @@ impl Default for DiskFields {
     fn default() -> Self {
         Self {
             i_block: [0; 60],
-            flags: 0,
+            flags: Atomic::new(0),
             projid: 0,
             file_acl: 0,
             csum_seed: 0,
@@ -85,8 +88,25 @@ impl InodeInfo {
         }? Error)
     }
 
+    /// The inode's flags (`EXT4_*_FL`).
+    pub(crate) fn flags(&self) -> u32 {
+        self.d.flags.load(Relaxed)
+    }
+
     pub(crate) fn has_flag(&self, f: u32) -> bool {
-        self.d.flags & f != 0
+        self.flags() & f != 0
+    }
+
+    /// Clears flags `f` in memory only (`ext4_clear_inode_flag()`); the
+    /// disk keeps them.
+    pub(crate) fn clear_flag(&self, f: u32) {
+        let mut old = self.flags();
+        while old & f != 0 {
+            match self.d.flags.cmpxchg(old, old & !f, Relaxed) {
+                Ok(_) => return,
+                Err(now) => old = now,
+            }
+        }
     }
 
     pub(crate) fn fast_link(&self) -> Result<&CStr> {
@@ -155,7 +175,7 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
 
     let mut d = DiskFields {
         i_block: di.i_block,
-        flags: di.i_flags,
+        flags: Atomic::new(di.i_flags),
         projid: match geo.has_ro_compat(EXT4_FEATURE_RO_COMPAT_PROJECT) {
             true => di.i_projid.unwrap_or(0),
             false => 0,
@@ -268,7 +288,7 @@ fn check_block_map(
     zones: SystemZones<'_>,
     ino: u32,
 ) -> core::result::Result<(), DiskError> {
-    if d.flags & EXT4_EXTENTS_FL != 0 {
+    if d.flags.load(Relaxed) & EXT4_EXTENTS_FL != 0 {
         let root = ExtentNode::parse(&d.i_block, NodeKind::Root, geo)?;
         return zones.check_node(geo, &root, ino);
     }
@@ -335,7 +355,7 @@ fn inode_attrs(flags: u32) -> InodeAttrs {
 
 /// The `statx` attributes of `ext4_getattr()`.
 pub(crate) fn statx_attributes(inode: &Inode<Rext4Fs>) -> StatxAttrs {
-    let flags = inode.data().d.flags & EXT4_FL_USER_VISIBLE;
+    let flags = inode.data().flags() & EXT4_FL_USER_VISIBLE;
     StatxAttrs {
         append: flags & EXT4_APPEND_FL != 0,
         compressed: flags & EXT4_COMPR_FL != 0,
@@ -348,13 +368,13 @@ pub(crate) fn statx_attributes(inode: &Inode<Rext4Fs>) -> StatxAttrs {
 /// `ext4_fileattr_get()`: the user-visible flags (a regular file does not
 /// show project inheritance) and the project id.
 pub(crate) fn fileattr(inode: &Inode<Rext4Fs>) -> FileAttr {
-    let d = &inode.data().d;
-    let mut flags = d.flags & EXT4_FL_USER_VISIBLE;
+    let data = inode.data();
+    let mut flags = data.flags() & EXT4_FL_USER_VISIBLE;
     if inode.is_reg() {
         flags &= !EXT4_PROJINHERIT_FL;
     }
     FileAttr {
         flags,
-        projid: d.projid,
+        projid: data.d.projid,
     }
 }

@@ -17,7 +17,7 @@
 use super::dir::{DirBlockIter, DirEntry};
 use super::error::{Error, Result};
 use super::hash::{effective_hash_version, ext4fs_dirhash, EXT4_HTREE_EOF_32BIT};
-use super::htree::{DxEntries, DxNode, DxRoot};
+use super::htree::{DxEntries, DxNode, DxRoot, DX_NODE_ENTRIES_OFFSET, DX_ROOT_ENTRIES_OFFSET};
 use super::superblock::Geometry;
 
 /// `EXT4_HTREE_EOF_64BIT`: the position after the last entry with 64-bit
@@ -164,6 +164,9 @@ pub struct DxPath<B> {
     blocks: [Option<B>; 3],
     lblk: [u32; 3],
     at: [u16; 3],
+    /// `(count, limit)` of each block's entries, validated when it was read
+    /// (so later visits do not parse and sort-check the block again).
+    shape: [(u16, u16); 3],
     levels: usize,
     version: u8,
     hash: u32,
@@ -189,10 +192,11 @@ impl<B: AsRef<[u8]>> DxPath<B> {
         hash_of: impl FnOnce(u8) -> Result<u32>,
     ) -> core::result::Result<Probe<B>, R::Error> {
         let root = reader.index_block(0)?;
-        let (version, levels) = match DxRoot::parse(root.as_ref(), geo) {
+        let (version, levels, root_shape) = match DxRoot::parse(root.as_ref(), geo) {
             Ok(r) => (
                 effective_hash_version(r.info.hash_version, geo.hash_unsigned),
                 usize::from(r.info.indirect_levels),
+                (r.entries.count(), r.entries.limit()),
             ),
             Err(e) => return Ok(Probe::BadIndex(e)),
         };
@@ -201,13 +205,14 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             blocks: [Some(root), None, None],
             lblk: [0; 3],
             at: [0; 3],
+            shape: [root_shape, (0, 0), (0, 0)],
             levels,
             version,
             hash,
         };
         for level in 0..=levels {
             let found = path
-                .entries(level, geo)
+                .entries(level)
                 .and_then(|e| e.lookup(hash))
                 .map(|l| (l.index, l.block));
             let (at, child) = match found {
@@ -230,10 +235,11 @@ impl<B: AsRef<[u8]>> DxPath<B> {
                 break;
             }
             let node = reader.index_block(child)?;
-            if let Err(e) = DxNode::parse(node.as_ref(), geo) {
-                return Ok(Probe::BadIndex(e));
-            }
-            path.set(level.saturating_add(1), child, node, 0)
+            let shape = match DxNode::parse(node.as_ref(), geo) {
+                Ok(n) => (n.entries.count(), n.entries.limit()),
+                Err(e) => return Ok(Probe::BadIndex(e)),
+            };
+            path.set(level.saturating_add(1), child, node, shape)
                 .map_err(|e| reader.corrupt(child, e))?;
         }
         Ok(Probe::Path(path))
@@ -257,17 +263,19 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             .map_or(&[], |b| b.as_ref())
     }
 
-    fn entries(&self, level: usize, geo: &Geometry) -> Result<DxEntries<'_>> {
+    fn entries(&self, level: usize) -> Result<DxEntries<'_>> {
         let block = self
             .blocks
             .get(level)
             .and_then(Option::as_ref)
             .ok_or(Error::OutOfRange("dx frame"))?
             .as_ref();
-        match level {
-            0 => DxRoot::parse(block, geo).map(|r| r.entries),
-            _ => DxNode::parse(block, geo).map(|n| n.entries),
-        }
+        let &(count, limit) = self.shape.get(level).ok_or(Error::OutOfRange("dx frame"))?;
+        let offset = match level {
+            0 => DX_ROOT_ENTRIES_OFFSET,
+            _ => DX_NODE_ENTRIES_OFFSET,
+        };
+        DxEntries::revisit(block, offset, count, limit)
     }
 
     fn at(&self, level: usize) -> u16 {
@@ -280,21 +288,25 @@ impl<B: AsRef<[u8]>> DxPath<B> {
     }
 
     /// The child block the slot of `level` points to.
-    fn child(&self, level: usize, geo: &Geometry) -> Result<u32> {
-        Ok(self.entries(level, geo)?.get(self.at(level))?.block)
+    fn child(&self, level: usize) -> Result<u32> {
+        Ok(self.entries(level)?.get(self.at(level))?.block)
     }
 
-    fn set(&mut self, level: usize, lblk: u32, block: B, at: u16) -> Result<()> {
-        let (Some(b), Some(l), Some(a)) = (
+    /// Makes `block` (logical `lblk`, entries of `shape`) the node of
+    /// `level`, at its first slot.
+    fn set(&mut self, level: usize, lblk: u32, block: B, shape: (u16, u16)) -> Result<()> {
+        let (Some(b), Some(l), Some(a), Some(s)) = (
             self.blocks.get_mut(level),
             self.lblk.get_mut(level),
             self.at.get_mut(level),
+            self.shape.get_mut(level),
         ) else {
             return Err(Error::OutOfRange("dx frame"));
         };
         *b = Some(block);
         *l = lblk;
-        *a = at;
+        *a = 0;
+        *s = shape;
         Ok(())
     }
 
@@ -302,9 +314,8 @@ impl<B: AsRef<[u8]>> DxPath<B> {
     pub fn leaf<R: DirReader<Block = B>>(
         &self,
         reader: &mut R,
-        geo: &Geometry,
     ) -> core::result::Result<u32, R::Error> {
-        self.child(self.levels, geo)
+        self.child(self.levels)
             .map_err(|e| reader.corrupt(self.lblk(self.levels), e))
     }
 
@@ -321,7 +332,7 @@ impl<B: AsRef<[u8]>> DxPath<B> {
         let mut level = self.levels;
         loop {
             let count = self
-                .entries(level, geo)
+                .entries(level)
                 .map_err(|e| reader.corrupt(self.lblk(level), e))?
                 .count();
             let next = self.at(level).saturating_add(1);
@@ -337,7 +348,7 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             level = level.saturating_sub(1);
         }
         let hash = self
-            .entries(level, geo)
+            .entries(level)
             .and_then(|e| e.get(self.at(level)))
             .map_err(|e| reader.corrupt(self.lblk(level), e))?
             .hash;
@@ -346,13 +357,15 @@ impl<B: AsRef<[u8]>> DxPath<B> {
         }
         while level < self.levels {
             let child = self
-                .child(level, geo)
+                .child(level)
                 .map_err(|e| reader.corrupt(self.lblk(level), e))?;
             let node = reader.index_block(child)?;
             // The new node must parse before its slots are used.
-            DxNode::parse(node.as_ref(), geo).map_err(|e| reader.corrupt(child, e))?;
+            let shape = DxNode::parse(node.as_ref(), geo)
+                .map(|n| (n.entries.count(), n.entries.limit()))
+                .map_err(|e| reader.corrupt(child, e))?;
             level = level.saturating_add(1);
-            self.set(level, child, node, 0)
+            self.set(level, child, node, shape)
                 .map_err(|e| reader.corrupt(child, e))?;
         }
         Ok(Some(hash))
@@ -398,7 +411,7 @@ pub fn fill_batch<R: DirReader, N: NameBatch<Error = R::Error>>(
     }
     loop {
         reader.check_stop()?;
-        let leaf = path.leaf(reader, geo)?;
+        let leaf = path.leaf(reader)?;
         leaf_to_batch(reader, geo, path.hash_version(), leaf, start, &mut kept)?;
         let Some(next_hash) = path.next_leaf(reader, geo, |_| true)? else {
             return Ok(Fill::Filled {

@@ -115,6 +115,24 @@ impl<'a> DxEntries<'a> {
         Ok(entries)
     }
 
+    /// The entries at `offset` of `block` again, with the `count` and
+    /// `limit` an earlier [`DxRoot::parse`] or [`DxNode::parse`] of the
+    /// same block validated (slots stay bounds-checked; the sort check is
+    /// not repeated).
+    pub fn revisit(
+        block: &'a [u8],
+        offset: usize,
+        count: u16,
+        limit: u16,
+    ) -> Result<DxEntries<'a>> {
+        let len = usize::from(limit).saturating_mul(DX_ENTRY_SIZE);
+        let raw = sub(block, offset, len, "dx entries overrun")?;
+        if count == 0 || count > limit {
+            return Err(Error::Corrupt("dx entry count beyond limit"));
+        }
+        Ok(DxEntries { raw, count, limit })
+    }
+
     /// `dx_get_count()`.
     pub fn count(&self) -> u16 {
         self.count

@@ -358,7 +358,7 @@ fn dx_lookup(reader: &mut Reader<'_>, name: &[u8]) -> Option<u32> {
         panic!("bad index")
     };
     loop {
-        let leaf = path.leaf(reader, &geo).unwrap();
+        let leaf = path.leaf(reader).unwrap();
         let block = reader.leaf_block(leaf).unwrap();
         if let Some(e) = search_dir(&block, &geo, name).unwrap() {
             return Some(e.inode);
