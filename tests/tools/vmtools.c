@@ -11,7 +11,9 @@
  *   vmtools probe OP PATH [NAME]               one access, prints OK or the errno name:
  *                                               stat (lstat), read (the whole file),
  *                                               list (every entry), xattr (lgetxattr
- *                                               NAME), link (readlink)
+ *                                               NAME), link (readlink), list-flags
+ *                                               (list twice, then print "OK flags=0x.."
+ *                                               from FS_IOC_GETFLAGS)
  *   vmtools patch BASE PLAN INDEX OUT           copy BASE to OUT with the edits of line
  *                                               INDEX of PLAN ("off:op:val ..." per line,
  *                                               op x = xor, s = set)
@@ -44,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -268,11 +271,45 @@ static int patch(const char *base, const char *plan, long index, const char *out
 	return 0;
 }
 
+/* What list-flags read: the directory's FS_IOC_GETFLAGS after listing it. */
+static long probe_flags = -1;
+
+/* Lists the directory PATH to its end; 0 or the errno it failed with. */
+static int list_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno;
+	errno = 0;
+	while (readdir(d))
+		;
+	int e = errno;
+	closedir(d);
+	return e;
+}
+
 /* One access to PATH; 0 or the errno it failed with. */
 static int probe(const char *op, const char *path, const char *name)
 {
 	static char buf[1 << 16];
 	struct stat st;
+	if (!strcmp(op, "list-flags")) {
+		/* Listed twice (a driver may change its view of the directory
+		 * after the first listing), then its inode flags. */
+		int e = list_dir(path);
+		if (!e)
+			e = list_dir(path);
+		if (e)
+			return e;
+		int fd = open(path, O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			return errno;
+		int flags;
+		e = ioctl(fd, FS_IOC_GETFLAGS, &flags) ? errno : 0;
+		close(fd);
+		probe_flags = flags;
+		return e;
+	}
 	if (!strcmp(op, "stat"))
 		return lstat(path, &st) ? errno : 0;
 	if (!strcmp(op, "read")) {
@@ -286,17 +323,8 @@ static int probe(const char *op, const char *path, const char *name)
 		close(fd);
 		return e;
 	}
-	if (!strcmp(op, "list")) {
-		DIR *d = opendir(path);
-		if (!d)
-			return errno;
-		errno = 0;
-		while (readdir(d))
-			;
-		int e = errno;
-		closedir(d);
-		return e;
-	}
+	if (!strcmp(op, "list"))
+		return list_dir(path);
 	if (!strcmp(op, "xattr") && name)
 		return lgetxattr(path, name, buf, sizeof(buf)) < 0 ? errno : 0;
 	if (!strcmp(op, "link"))
@@ -592,7 +620,10 @@ int main(int argc, char **argv)
 	}
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "probe")) {
 		int e = probe(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
-		puts(e ? errname(e) : "OK");
+		if (!e && probe_flags >= 0)
+			printf("OK flags=0x%lx\n", probe_flags);
+		else
+			puts(e ? errname(e) : "OK");
 		return 0;
 	}
 	if (argc == 7 && !strcmp(argv[1], "fuzz"))

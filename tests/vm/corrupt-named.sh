@@ -5,7 +5,7 @@
 # name_len, a flipped byte in each metadata_csum-checked structure, and
 # block maps pointing at metadata: extents into the inode table and the
 # journal, an xattr block in the inode table, an ext3 indirect entry into the
-# inode table).
+# inode table), and an htree root deeper than ext4 allows.
 # Each image mounts; every access that meets the corruption has exactly the
 # outcome the in-tree ext4 driver has on the same image (an errno; for
 # readdir of a damaged linear directory, ext4 reports it and lists what is
