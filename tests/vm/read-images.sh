@@ -9,7 +9,8 @@
 # with ext4's getdents d_off cookies (hash order and hash cookies for indexed
 # and, with dir_index, one-block directories), and listings resumed from those
 # cookies (small getdents buffers, lseek) agree (`vmtools dirents`, run under
-# both drivers and diffed). e2fsck -fn stays clean.
+# both drivers and diffed); a 32-bit process (`dirents32`, compat syscalls)
+# gets ext4's 32-bit cookies and end position. e2fsck -fn stays clean.
 . "$(dirname "$0")/lib.sh"
 tc="$PY $REXT4_REPO/tests/tools/treecmp.py"
 load_module
@@ -25,6 +26,23 @@ dirents() {
 	awk '/^(MISMATCH|ERROR) / && n++ < 10' "$WORK/$name.$1.dirents"
 	failed=1
 }
+# dirents32 DRIVER: the same from a 32-bit process (compat getdents64 and
+# _llseek), which must get 32-bit positions: hash cookies major_hash >> 1 and
+# 0x7fffffff as the end of an indexed directory, as ext4 gives them.
+dirents32() {
+	local out=$WORK/$name.$1.dirents32
+	"$DIRENTS32" "$mnt" >"$out" || {
+		echo "FAIL $name: dirents32 on $1 (exit $?)"
+		awk '/^(MISMATCH|ERROR) / && n++ < 10' "$out"
+		failed=1
+	}
+	# Entry lines start with d_off, "E" lines give lseek(0, SEEK_END).
+	awk '/^(D|MISMATCH|ERROR) / { next } { v = ($1 == "E" ? $2 : $1) + 0 }
+		v > 2147483647 { print; bad = 1; exit } END { exit bad }' "$out" >"$WORK/big" || {
+		echo "FAIL $name: a 32-bit reader got a position above 2^31 - 1 from $1: $(cat "$WORK/big")"
+		failed=1
+	}
+}
 while read -r name tree; do
 	img=$PREP/$name.img
 	dev=$(losetup -r -f --show "$img")
@@ -36,11 +54,13 @@ while read -r name tree; do
 	fi
 	grep -q "^$dev $mnt rext4 ro" /proc/mounts || { echo "FAIL $name: /proc/mounts"; grep " $mnt " /proc/mounts; failed=1; }
 	dirents rext4
+	dirents32 rext4
 	$tc manifest "$mnt" --direct >"$WORK/$name.rext4.json"
 	sf_r=$(stat -f -c '%b %f %a %c %d %l %s %i %t' "$mnt")
 	umount "$mnt"
 	mount -t ext4 -o ro,noload "$dev" "$mnt"
 	dirents ext4
+	dirents32 ext4
 	$tc manifest "$mnt" --direct >"$WORK/$name.ext4.json"
 	sf_e=$(stat -f -c '%b %f %a %c %d %l %s %i %t' "$mnt")
 	umount "$mnt"
@@ -49,6 +69,11 @@ while read -r name tree; do
 	$tc diff "$WORK/$name.rext4.json" "$PREP/$tree.json" $src_keys || { echo "FAIL $name: rext4 != source tree"; failed=1; }
 	if ! diff "$WORK/$name.rext4.dirents" "$WORK/$name.ext4.dirents" >"$WORK/dirents.diff"; then
 		echo "FAIL $name: directory listings differ (order, d_off, d_type, d_ino or names; < rext4, > ext4):"
+		awk 'NR<=10' "$WORK/dirents.diff"
+		failed=1
+	fi
+	if ! diff "$WORK/$name.rext4.dirents32" "$WORK/$name.ext4.dirents32" >"$WORK/dirents.diff"; then
+		echo "FAIL $name: 32-bit directory listings differ (< rext4, > ext4):"
 		awk 'NR<=10' "$WORK/dirents.diff"
 		failed=1
 	fi
