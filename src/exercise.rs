@@ -64,6 +64,7 @@ pub fn sample_geometry(variant: u8) -> Geometry {
             | if variant & 16 != 0 { 0x4010 } else { 0 },
         csum_seed: 0x1234_5678,
         uuid: [7; 16],
+        volume_name: *b"exercise\0\0\0\0\0\0\0\0",
         hash_seed: [1, 2, 3, 4],
         def_hash_version: 1,
         hash_unsigned: variant & 32 != 0,

@@ -18,6 +18,7 @@ mod error;
 pub mod extent_status;
 mod file;
 mod inode;
+mod ioctl;
 mod map;
 pub mod ondisk;
 mod super_;

@@ -12,7 +12,7 @@
 //!   stale metadata is never served;
 //! - read-write mounts: `EROFS`, until the write path exists.
 
-use kernel::{prelude::*, str::CStr};
+use kernel::{prelude::*, str::CStr, uaccess::UserPtr};
 
 use crate::ondisk::{
     features::*,
@@ -316,6 +316,7 @@ impl FileSystem for Rext4Fs {
                 i32::MAX.into()
             },
             posix_acl: !info.opts.noacl,
+            uuid: info.geo.uuid,
         });
         Ok(info)
     }
@@ -407,6 +408,10 @@ impl FileSystem for Rext4Fs {
 
     fn fileattr(i: &Inode<Self>) -> FileAttr {
         inode::fileattr(i)
+    }
+
+    fn ioctl(i: &Inode<Self>, cmd: u32, arg: UserPtr, compat: bool) -> Result<i64> {
+        crate::ioctl::ioctl(i, cmd, arg, compat)
     }
 
     fn fast_link(i: &Inode<Self>) -> Result<&CStr> {

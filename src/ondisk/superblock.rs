@@ -552,6 +552,7 @@ impl Superblock {
             feature_incompat: self.s_feature_incompat,
             csum_seed: self.csum_seed(),
             uuid: self.s_uuid,
+            volume_name: self.s_volume_name,
             hash_seed: self.s_hash_seed,
             def_hash_version: self.s_def_hash_version,
             hash_unsigned: self.hash_unsigned(),
@@ -618,6 +619,8 @@ pub struct Geometry {
     pub csum_seed: u32,
     /// `s_uuid`.
     pub uuid: [u8; 16],
+    /// `s_volume_name`: the label, NUL-padded (all 16 bytes may be used).
+    pub volume_name: [u8; 16],
     /// `s_hash_seed`.
     pub hash_seed: [u32; 4],
     /// `s_def_hash_version`.

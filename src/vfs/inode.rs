@@ -164,6 +164,13 @@ impl<T: FileSystem> Inode<T> {
         unsafe { ptr::read_volatile(&raw const (*self.as_raw()).i_mode) }
     }
 
+    /// `i_generation`, as set at `iget`.
+    pub(crate) fn generation(&self) -> u32 {
+        // SAFETY: the inode is live; `i_generation` is set before the inode
+        // is unlocked and not changed on a read-only mount.
+        unsafe { (*self.as_raw()).i_generation }
+    }
+
     /// `i_size`, read as `i_size_read` does.
     pub(crate) fn size(&self) -> i64 {
         // SAFETY: the inode is live.

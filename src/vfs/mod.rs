@@ -12,7 +12,7 @@
 //! [`tables`], one trampoline per callback, each turning raw pointers into
 //! the typed references below and a `Result` back into an errno.
 
-use kernel::{prelude::*, str::CStr};
+use kernel::{prelude::*, str::CStr, uaccess::UserPtr};
 
 pub(crate) mod acl;
 pub(crate) mod buffer;
@@ -83,6 +83,11 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// Flags and project id for `FS_IOC_GETFLAGS`/`FS_IOC_FSGETXATTR`
     /// (offered on directories and regular files, as ext4 does).
     fn fileattr(inode: &Inode<Self>) -> FileAttr;
+
+    /// The ioctl `cmd` on an open file or directory (`compat`: made by a
+    /// 32-bit process); `ENOTTY` for a command the file system does not
+    /// know. `arg` is the caller's argument as a user pointer.
+    fn ioctl(inode: &Inode<Self>, cmd: u32, arg: UserPtr, compat: bool) -> Result<i64>;
 
     /// Maps the file range at `pos` (bytes) for iomap.
     fn iomap_begin(inode: &Inode<Self>, pos: i64, len: i64, flags: u32) -> Result<Mapping>;

@@ -51,6 +51,8 @@ pub(crate) struct SuperParams {
     pub(crate) time_max: i64,
     /// Enforce and serve POSIX ACLs (`SB_POSIXACL`).
     pub(crate) posix_acl: bool,
+    /// The file system's UUID (`s_uuid`: `FS_IOC_GETFSUUID`, overlayfs).
+    pub(crate) uuid: [u8; 16],
 }
 
 impl<T: FileSystem> NewSuperBlock<T> {
@@ -116,6 +118,9 @@ impl<T: FileSystem> NewSuperBlock<T> {
             if p.posix_acl {
                 bindings::rext4_sb_set_posixacl(sb);
             }
+            // `super_set_uuid()`.
+            (*sb).s_uuid.b = p.uuid;
+            (*sb).s_uuid_len = p.uuid.len() as u8;
         }
     }
 }

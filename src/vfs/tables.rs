@@ -12,7 +12,8 @@
 //! turns the `Result` back into what C expects.
 
 use core::{ffi::c_int, marker::PhantomData, ptr};
-use kernel::ffi::c_long;
+use kernel::ffi::{c_long, c_uint, c_ulong};
+use kernel::uaccess::UserPtr;
 use kernel::{prelude::*, str::CStr, sync::aref::ARef, types::ForeignOwnable};
 
 use super::{
@@ -103,6 +104,8 @@ impl<T: FileSystem> Tables<T> {
             llseek: Some(dir_llseek::<T>),
             read: Some(bindings::generic_read_dir),
             iterate_shared: Some(iterate_shared::<T>),
+            unlocked_ioctl: Some(unlocked_ioctl::<T>),
+            compat_ioctl: Some(compat_ioctl::<T>),
             ..zeroed!()
         },
         file_iops: bindings::inode_operations {
@@ -119,6 +122,8 @@ impl<T: FileSystem> Tables<T> {
             read_iter: Some(read_iter::<T>),
             mmap_prepare: Some(bindings::generic_file_readonly_mmap_prepare),
             splice_read: Some(bindings::filemap_splice_read),
+            unlocked_ioctl: Some(unlocked_ioctl::<T>),
+            compat_ioctl: Some(compat_ioctl::<T>),
             ..zeroed!()
         },
         aops: bindings::address_space_operations {
@@ -358,6 +363,55 @@ unsafe extern "C" fn dir_llseek<T: FileSystem>(
             None => bindings::generic_file_llseek(file, offset, whence),
         }
     }
+}
+
+/// The ioctl `cmd` on `file` for [`FileSystem::ioctl`].
+///
+/// # Safety
+///
+/// `file` is an open file or directory of ours (the VFS contract of the
+/// ioctl callbacks).
+unsafe fn ioctl<T: FileSystem>(
+    file: *mut bindings::file,
+    cmd: c_uint,
+    arg: c_ulong,
+    compat: bool,
+) -> c_long {
+    // SAFETY: by the function's contract.
+    let inode = unsafe { Inode::<T>::from_raw(bindings::rext4_file_inode(file)) };
+    // On x86-64, where rext4 runs, `compat_ptr()` is the zero-extended
+    // 32-bit value the VFS already passes as `arg`.
+    let arg = UserPtr::from_addr(arg);
+    match T::ioctl(inode, cmd, arg, compat) {
+        Ok(v) => v as c_long,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn unlocked_ioctl<T: FileSystem>(
+    file: *mut bindings::file,
+    cmd: c_uint,
+    arg: c_ulong,
+) -> c_long {
+    // SAFETY: the VFS passes an open file of ours.
+    unsafe { ioctl::<T>(file, cmd, arg, false) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn compat_ioctl<T: FileSystem>(
+    file: *mut bindings::file,
+    cmd: c_uint,
+    arg: c_ulong,
+) -> c_long {
+    // SAFETY: the VFS passes an open file of ours.
+    unsafe { ioctl::<T>(file, cmd, arg, true) }
 }
 
 /// # Safety

@@ -65,7 +65,7 @@ const CASES: &[Case] = &[
     Case {
         name: "2k",
         size: 128 << 20,
-        args: &["-b", "2048", "-N", "16384"],
+        args: &["-b", "2048", "-N", "16384", "-L", "label-of-16bytes"],
         bigdir: 600,
         sparse_far: false,
         post: &[Post::IndexDirs],
@@ -73,7 +73,7 @@ const CASES: &[Case] = &[
     Case {
         name: "no64bit",
         size: 128 << 20,
-        args: &["-O", "^64bit", "-N", "8192"],
+        args: &["-O", "^64bit", "-N", "8192", "-L", "short"],
         bigdir: 600,
         sparse_far: false,
         post: &[Post::IndexDirs],
@@ -260,6 +260,20 @@ fn check_superblock(tools: &Tools, img: &Path, im: &Image) {
         assert_eq!(v.parse::<u32>().unwrap(), sb.s_journal_inum);
     }
     assert_eq!(h["Filesystem UUID"], uuid_str(&sb.s_uuid));
+    assert_eq!(geo.uuid, sb.s_uuid);
+    // The label (FS_IOC_GETFSLABEL): up to the first NUL.
+    let label: String = geo
+        .volume_name
+        .iter()
+        .take_while(|&&b| b != 0)
+        .map(|&b| b as char)
+        .collect();
+    let label = if label.is_empty() {
+        "<none>".to_string()
+    } else {
+        label
+    };
+    assert_eq!(h["Filesystem volume name"], label);
     let seed_bytes: Vec<u8> = sb
         .s_hash_seed
         .iter()

@@ -53,7 +53,8 @@ def statx(path):
 
 
 def fileattrs(path, is_dir):
-    """[FS_IOC_GETFLAGS flags, FS_IOC_FSGETXATTR xflags, projid] (lsattr)."""
+    """[FS_IOC_GETFLAGS flags, FS_IOC_FSGETXATTR xflags, projid,
+    FS_IOC_GETVERSION generation] (lsattr -v)."""
     import fcntl, struct
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | (os.O_DIRECTORY if is_dir else 0)
     try:
@@ -63,9 +64,38 @@ def fileattrs(path, is_dir):
     try:
         fl = struct.unpack_from("=i", fcntl.ioctl(fd, 0x80086601, bytes(8)))[0]
         xflags, _, _, projid = struct.unpack_from("=4I", fcntl.ioctl(fd, 0x801C581F, bytes(28)))
-        return [fl, xflags, projid]
+        version = struct.unpack_from("=I", fcntl.ioctl(fd, 0x80087601, bytes(8)))[0]
+        return [fl, xflags, projid, version]
     except OSError as ex:
         return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+    finally:
+        os.close(fd)
+
+
+def fs_ioctls(root):
+    """What the file system ioctls answer on the root directory: the label
+    (FS_IOC_GETFSLABEL), ext4's UUID ioctl (length query, a too-short
+    buffer, the UUID), the VFS's FS_IOC_GETFSUUID, EXT4_IOC_GETVERSION, and
+    an ioctl nobody knows; each as hex bytes or an errno name."""
+    import fcntl, struct
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+
+    def ask(cmd, arg):
+        try:
+            return fcntl.ioctl(fd, cmd, arg).hex()
+        except OSError as ex:
+            return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+    try:
+        return {
+            "label": ask(0x81009431, bytes(256)),
+            "ext4_uuid_len": ask(0x8008662C, struct.pack("=II", 0, 0) + bytes(16)),
+            "ext4_uuid_short": ask(0x8008662C, struct.pack("=II", 8, 0) + bytes(16)),
+            "ext4_uuid_flags": ask(0x8008662C, struct.pack("=II", 16, 1) + bytes(16)),
+            "ext4_uuid": ask(0x8008662C, struct.pack("=II", 16, 0) + bytes(16)),
+            "fsuuid2": ask(0x80111500, bytes(17)),
+            "ext4_version": ask(0x80086603, bytes(8)),
+            "unknown": ask(0x80086663, bytes(8)),
+        }
     finally:
         os.close(fd)
 
@@ -160,6 +190,8 @@ def manifest(root, with_atime=True, direct=False):
             # the big directory: each costs three system calls, slow in the VM).
             if stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size):
                 e["fileattrs"] = fileattrs(p, stat.S_ISDIR(st.st_mode))
+            if rel == ".":
+                e["fs_ioctls"] = fs_ioctls(p)
             if with_atime:
                 e["atime"] = st.st_atime_ns
             try:
