@@ -161,6 +161,11 @@ bool rext4_capable_sys_admin(void)
 	return capable(CAP_SYS_ADMIN);
 }
 
+bool rext4_file_owner_or_capable(struct file *file)
+{
+	return inode_owner_or_capable(file_mnt_idmap(file), file_inode(file));
+}
+
 struct posix_acl *rext4_acl_alloc(unsigned int count)
 {
 	return posix_acl_alloc(count, GFP_KERNEL);

@@ -58,6 +58,8 @@ struct file;
 const unsigned char *rext4_dentry_name(const struct dentry *dentry, u32 *len);
 struct inode *rext4_file_inode(const struct file *file);
 bool rext4_capable_sys_admin(void);
+/* inode_owner_or_capable() of the file's inode in the opener's idmapping. */
+bool rext4_file_owner_or_capable(struct file *file);
 
 struct posix_acl;
 /* posix_acl_alloc() and filling one entry; ids map through init_user_ns. */

@@ -22,8 +22,8 @@ use crate::ondisk::{
     Error as DiskError,
 };
 use crate::vfs::{
-    self, DirEmitter, FileAttr, FileSystem, Inode, Mapping, NewSuperBlock, SeqFile, StatFs,
-    StatxAttrs, SuperBlock,
+    self, DirEmitter, FileAttr, FileSystem, Inode, Mapping, NewSuperBlock, OpenFile, SeqFile,
+    StatFs, StatxAttrs, SuperBlock,
 };
 use crate::{dir, error::describe, error::to_kernel, inode, xattr};
 
@@ -410,8 +410,8 @@ impl FileSystem for Rext4Fs {
         inode::fileattr(i)
     }
 
-    fn ioctl(i: &Inode<Self>, cmd: u32, arg: UserPtr, compat: bool) -> Result<i64> {
-        crate::ioctl::ioctl(i, cmd, arg, compat)
+    fn ioctl(file: &OpenFile<'_, Self>, cmd: u32, arg: UserPtr, compat: bool) -> Result<i64> {
+        crate::ioctl::ioctl(file, cmd, arg, compat)
     }
 
     fn fast_link(i: &Inode<Self>) -> Result<&CStr> {

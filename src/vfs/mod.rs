@@ -17,6 +17,7 @@ use kernel::{prelude::*, str::CStr, uaccess::UserPtr};
 pub(crate) mod acl;
 pub(crate) mod buffer;
 pub(crate) mod dir;
+pub(crate) mod file;
 pub(crate) mod fs_context;
 pub(crate) mod fs_type;
 pub(crate) mod inode;
@@ -28,6 +29,7 @@ pub(crate) mod xattr;
 
 pub(crate) use buffer::BufferHead;
 pub(crate) use dir::DirEmitter;
+pub(crate) use file::OpenFile;
 pub(crate) use inode::{FileAttr, Iget, Inode, InodeAttrs, InodeKind, InodeParams, StatxAttrs};
 pub(crate) use iomap::{Mapping, MappingKind};
 pub(crate) use seq::SeqFile;
@@ -87,7 +89,7 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// The ioctl `cmd` on an open file or directory (`compat`: made by a
     /// 32-bit process); `ENOTTY` for a command the file system does not
     /// know. `arg` is the caller's argument as a user pointer.
-    fn ioctl(inode: &Inode<Self>, cmd: u32, arg: UserPtr, compat: bool) -> Result<i64>;
+    fn ioctl(file: &OpenFile<'_, Self>, cmd: u32, arg: UserPtr, compat: bool) -> Result<i64>;
 
     /// Maps the file range at `pos` (bytes) for iomap.
     fn iomap_begin(inode: &Inode<Self>, pos: i64, len: i64, flags: u32) -> Result<Mapping>;

@@ -17,7 +17,8 @@ use kernel::uaccess::UserPtr;
 use kernel::{prelude::*, str::CStr, sync::aref::ARef, types::ForeignOwnable};
 
 use super::{
-    fs_context, inode, DirEmitter, FileSystem, Inode, Mapping, MappingKind, SeqFile, SuperBlock,
+    fs_context, inode, DirEmitter, FileSystem, Inode, Mapping, MappingKind, OpenFile, SeqFile,
+    SuperBlock,
 };
 use crate::bindings;
 
@@ -377,12 +378,12 @@ unsafe fn ioctl<T: FileSystem>(
     arg: c_ulong,
     compat: bool,
 ) -> c_long {
-    // SAFETY: by the function's contract.
-    let inode = unsafe { Inode::<T>::from_raw(bindings::rext4_file_inode(file)) };
+    // SAFETY: by the function's contract; the file stays open for the call.
+    let file = unsafe { OpenFile::<T>::from_raw(file) };
     // On x86-64, where rext4 runs, `compat_ptr()` is the zero-extended
     // 32-bit value the VFS already passes as `arg`.
     let arg = UserPtr::from_addr(arg);
-    match T::ioctl(inode, cmd, arg, compat) {
+    match T::ioctl(&file, cmd, arg, compat) {
         Ok(v) => v as c_long,
         Err(e) => e.to_errno() as c_long,
     }

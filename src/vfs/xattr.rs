@@ -19,7 +19,8 @@ pub(crate) mod index {
     pub(crate) const SECURITY: u8 = 6;
 }
 
-/// Whether the caller may see `trusted.` attributes (as ext4's `list`).
+/// `capable(CAP_SYS_ADMIN)` for the current task: whether it may see
+/// `trusted.` attributes (as ext4's `list`), or change the label.
 pub(crate) fn capable_sys_admin() -> bool {
     // SAFETY: no preconditions; checks the current task's credentials.
     unsafe { bindings::rext4_capable_sys_admin() }

@@ -11,7 +11,13 @@
  * "d_off d_type d_ino name" per entry). Like vmtools it re-reads each
  * directory with a 300-byte buffer and from the cookie before its middle
  * entry (and from 0), and prints MISMATCH lines when a resumed listing
- * differs. It also prints "E pos" with the directory's lseek(0, SEEK_END).
+ * differs. It also prints "E pos" with the directory's lseek(0, SEEK_END),
+ * and "V ..." with the generation through the compat ioctl numbers
+ * (EXT4_IOC32_GETVERSION, FS_IOC32_GETVERSION; and the native
+ * EXT4_IOC_GETVERSION, which ext4_compat_ioctl() does not know); for the
+ * root also "L ..." (the first 20 bytes FS_IOC_GETFSLABEL leaves in a
+ * 0xff-filled buffer) and "S ..." (the 32-bit SETVERSION commands and
+ * FS_IOC_SETFSLABEL, refused on a read-only mount).
  *
  * The guest has no 32-bit libc, so this is freestanding: built with
  *   gcc -m32 -static -nostdlib -ffreestanding -fno-pic -fno-stack-protector
@@ -30,6 +36,7 @@ typedef long long s64;
 #define NR_llseek 140
 #define NR_getdents64 220
 #define NR_openat 295
+#define NR_ioctl 54
 #define AT_FDCWD (-100)
 #define O_RDONLY 0
 #define O_LARGEFILE 0100000
@@ -353,6 +360,54 @@ static int check_seek(int fd, const char *rel, s64 pos)
 
 static char path[8192];
 
+/* ioctl(fd, cmd) on two 0xff-filled words: "a/b" as left, or "errno N". */
+static void put_ioctl(int fd, u32 cmd)
+{
+	u32 v[2] = {0xffffffffu, 0xffffffffu};
+	long e = sys3(NR_ioctl, fd, cmd, v);
+	put_char(' ');
+	if (e) {
+		put_errno(e);
+		return;
+	}
+	put_u64(v[0]);
+	put_char('/');
+	put_u64(v[1]);
+}
+
+/* The compat ioctls ext4 answers (see the top of the file). */
+static void put_ioctls(int fd, int root)
+{
+	put_char('V');
+	put_ioctl(fd, 0x80046603u);	/* EXT4_IOC32_GETVERSION */
+	put_ioctl(fd, 0x80047601u);	/* FS_IOC32_GETVERSION */
+	put_ioctl(fd, 0x80086603u);	/* EXT4_IOC_GETVERSION */
+	put_char('\n');
+	if (!root)
+		return;
+	static u8 label[256];
+	memset(label, 0xff, sizeof(label));
+	long e = sys3(NR_ioctl, fd, 0x81009431u, label);	/* FS_IOC_GETFSLABEL */
+	put_str("L ");
+	if (e)
+		put_errno(e);
+	else
+		put_escaped((const char *)label, 20);
+	put_char('\n');
+	put_char('S');
+	put_ioctl(fd, 0x40046604u);	/* EXT4_IOC32_SETVERSION */
+	put_ioctl(fd, 0x40047602u);	/* FS_IOC32_SETVERSION */
+	memset(label, 0, sizeof(label));
+	memcpy(label, "new-label", 9);
+	e = sys3(NR_ioctl, fd, 0x41009432u, label);	/* FS_IOC_SETFSLABEL */
+	put_char(' ');
+	if (e)
+		put_errno(e);
+	else
+		put_str("OK");
+	put_char('\n');
+}
+
 static void list_dir(int fd, u32 rel_len)
 {
 	const char *rel = rel_len ? path : ".";
@@ -383,6 +438,7 @@ static void list_dir(int fd, u32 rel_len)
 		put_s64(end);
 		put_char('\n');
 	}
+	put_ioctls(fd, rel_len == 0);
 
 	/* Resumed listings: 300-byte buffer, then from the middle cookie, then 0. */
 	int rfd = (int)sys3(NR_openat, fd, ".", DIR_FLAGS);

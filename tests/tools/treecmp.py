@@ -64,7 +64,8 @@ def fileattrs(path, is_dir):
     try:
         fl = struct.unpack_from("=i", fcntl.ioctl(fd, 0x80086601, bytes(8)))[0]
         xflags, _, _, projid = struct.unpack_from("=4I", fcntl.ioctl(fd, 0x801C581F, bytes(28)))
-        version = struct.unpack_from("=I", fcntl.ioctl(fd, 0x80087601, bytes(8)))[0]
+        # 8 bytes of 0xff: ext4 writes the generation into the first 4.
+        version = fcntl.ioctl(fd, 0x80087601, b"\xff" * 8).hex()
         return [fl, xflags, projid, version]
     except OSError as ex:
         return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
@@ -75,9 +76,17 @@ def fileattrs(path, is_dir):
 def fs_ioctls(root):
     """What the file system ioctls answer on the root directory: the label
     (FS_IOC_GETFSLABEL), ext4's UUID ioctl (length query, a too-short
-    buffer, the UUID), the VFS's FS_IOC_GETFSUUID, EXT4_IOC_GETVERSION, and
-    an ioctl nobody knows; each as hex bytes or an errno name."""
+    buffer, bad flags, the UUID), the VFS's FS_IOC_GETFSUUID,
+    EXT4_IOC_GETVERSION, an ioctl nobody knows, and the setters of label,
+    UUID and generation, which a read-only mount refuses after the file
+    system's own checks; then the setters again from an unprivileged
+    process. Each answer as hex bytes (buffers start as 0xff, so the bytes
+    the file system wrote show) or an errno name."""
     import fcntl, struct
+    if not os.statvfs(root).f_flag & os.ST_RDONLY:
+        # Never on a writable file system (the host's source trees): the
+        # setters would change its label.
+        return "skipped: not a read-only mount"
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
 
     def ask(cmd, arg):
@@ -85,17 +94,50 @@ def fs_ioctls(root):
             return fcntl.ioctl(fd, cmd, arg).hex()
         except OSError as ex:
             return "error:%s" % errno.errorcode.get(ex.errno, ex.errno)
+
+    def ff(n):
+        return b"\xff" * n
+
+    def uuid_req(length, flags):
+        return struct.pack("=II", length, flags) + ff(16)
+
+    setters = {
+        "set_label": (0x41009432, b"new-label".ljust(256, b"\0")),
+        "set_label_long": (0x41009432, b"x" * 17 + bytes(239)),
+        "set_uuid": (0x4008662C, struct.pack("=II", 16, 0) + bytes(range(16))),
+        "set_uuid_len": (0x4008662C, struct.pack("=II", 8, 0) + bytes(16)),
+        "set_version": (0x40086604, struct.pack("=q", 7)),
+        "set_version_old": (0x40087602, struct.pack("=q", 7)),
+    }
     try:
-        return {
-            "label": ask(0x81009431, bytes(256)),
-            "ext4_uuid_len": ask(0x8008662C, struct.pack("=II", 0, 0) + bytes(16)),
-            "ext4_uuid_short": ask(0x8008662C, struct.pack("=II", 8, 0) + bytes(16)),
-            "ext4_uuid_flags": ask(0x8008662C, struct.pack("=II", 16, 1) + bytes(16)),
-            "ext4_uuid": ask(0x8008662C, struct.pack("=II", 16, 0) + bytes(16)),
-            "fsuuid2": ask(0x80111500, bytes(17)),
-            "ext4_version": ask(0x80086603, bytes(8)),
-            "unknown": ask(0x80086663, bytes(8)),
+        out = {
+            "label": ask(0x81009431, ff(256)),
+            "ext4_uuid_len": ask(0x8008662C, uuid_req(0, 0)),
+            "ext4_uuid_short": ask(0x8008662C, uuid_req(8, 0)),
+            "ext4_uuid_flags": ask(0x8008662C, uuid_req(16, 1)),
+            "ext4_uuid": ask(0x8008662C, uuid_req(16, 0)),
+            "fsuuid2": ask(0x80111500, ff(17)),
+            "ext4_version": ask(0x80086603, ff(8)),
+            "unknown": ask(0x80086663, ff(8)),
         }
+        out.update({k: ask(cmd, arg) for k, (cmd, arg) in setters.items()})
+        # The same setters as nobody (not the owner, no capabilities).
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                os.write(w, json.dumps({k: ask(cmd, arg) for k, (cmd, arg) in setters.items()}).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        with os.fdopen(r, "rb") as f:
+            out["as_nobody"] = json.loads(f.read() or b"null")
+        os.waitpid(pid, 0)
+        return out
     finally:
         os.close(fd)
 
