@@ -17,7 +17,7 @@
 use super::dir::{DirBlockIter, DirEntry};
 use super::error::{Error, Result};
 use super::hash::{effective_hash_version, ext4fs_dirhash, EXT4_HTREE_EOF_32BIT};
-use super::htree::{DxEntries, DxNode, DxRoot, DX_NODE_ENTRIES_OFFSET, DX_ROOT_ENTRIES_OFFSET};
+use super::htree::{DxEntries, DxNode, DxRoot, DxShape};
 use super::superblock::Geometry;
 
 /// `EXT4_HTREE_EOF_64BIT`: the position after the last entry with 64-bit
@@ -164,9 +164,9 @@ pub struct DxPath<B> {
     blocks: [Option<B>; 3],
     lblk: [u32; 3],
     at: [u16; 3],
-    /// `(count, limit)` of each block's entries, validated when it was read
-    /// (so later visits do not parse and sort-check the block again).
-    shape: [(u16, u16); 3],
+    /// Where each block's entries are (offset, count, limit), as validated
+    /// when it was read: later visits do not parse and sort-check it again.
+    shape: [DxShape; 3],
     levels: usize,
     version: u8,
     hash: u32,
@@ -196,7 +196,7 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             Ok(r) => (
                 effective_hash_version(r.info.hash_version, geo.hash_unsigned),
                 usize::from(r.info.indirect_levels),
-                (r.entries.count(), r.entries.limit()),
+                r.entries.shape(),
             ),
             Err(e) => return Ok(Probe::BadIndex(e)),
         };
@@ -205,7 +205,7 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             blocks: [Some(root), None, None],
             lblk: [0; 3],
             at: [0; 3],
-            shape: [root_shape, (0, 0), (0, 0)],
+            shape: [root_shape, DxShape::default(), DxShape::default()],
             levels,
             version,
             hash,
@@ -236,7 +236,7 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             }
             let node = reader.index_block(child)?;
             let shape = match DxNode::parse(node.as_ref(), geo) {
-                Ok(n) => (n.entries.count(), n.entries.limit()),
+                Ok(n) => n.entries.shape(),
                 Err(e) => return Ok(Probe::BadIndex(e)),
             };
             path.set(level.saturating_add(1), child, node, shape)
@@ -270,12 +270,8 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             .and_then(Option::as_ref)
             .ok_or(Error::OutOfRange("dx frame"))?
             .as_ref();
-        let &(count, limit) = self.shape.get(level).ok_or(Error::OutOfRange("dx frame"))?;
-        let offset = match level {
-            0 => DX_ROOT_ENTRIES_OFFSET,
-            _ => DX_NODE_ENTRIES_OFFSET,
-        };
-        DxEntries::revisit(block, offset, count, limit)
+        let &shape = self.shape.get(level).ok_or(Error::OutOfRange("dx frame"))?;
+        DxEntries::revisit(block, shape)
     }
 
     fn at(&self, level: usize) -> u16 {
@@ -294,7 +290,7 @@ impl<B: AsRef<[u8]>> DxPath<B> {
 
     /// Makes `block` (logical `lblk`, entries of `shape`) the node of
     /// `level`, at its first slot.
-    fn set(&mut self, level: usize, lblk: u32, block: B, shape: (u16, u16)) -> Result<()> {
+    fn set(&mut self, level: usize, lblk: u32, block: B, shape: DxShape) -> Result<()> {
         let (Some(b), Some(l), Some(a), Some(s)) = (
             self.blocks.get_mut(level),
             self.lblk.get_mut(level),
@@ -362,7 +358,7 @@ impl<B: AsRef<[u8]>> DxPath<B> {
             let node = reader.index_block(child)?;
             // The new node must parse before its slots are used.
             let shape = DxNode::parse(node.as_ref(), geo)
-                .map(|n| (n.entries.count(), n.entries.limit()))
+                .map(|n| n.entries.shape())
                 .map_err(|e| reader.corrupt(child, e))?;
             level = level.saturating_add(1);
             self.set(level, child, node, shape)

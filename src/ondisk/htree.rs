@@ -71,6 +71,15 @@ pub fn dx_node_limit(block_size: usize, metadata_csum: bool) -> usize {
 #[derive(Clone, Copy, Debug)]
 pub struct DxEntries<'a> {
     raw: &'a [u8],
+    offset: usize,
+    count: u16,
+    limit: u16,
+}
+
+/// Where the entries of a validated index block are, and how many.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DxShape {
+    offset: usize,
     count: u16,
     limit: u16,
 }
@@ -103,7 +112,12 @@ impl<'a> DxEntries<'a> {
         }
         let len = usize::from(limit).saturating_mul(DX_ENTRY_SIZE);
         let raw = sub(block, offset, len, "dx entries overrun")?;
-        let entries = DxEntries { raw, count, limit };
+        let entries = DxEntries {
+            raw,
+            offset,
+            count,
+            limit,
+        };
         let mut prev = 0u32;
         for i in 1..count {
             let h = entries.get(i)?.hash;
@@ -115,22 +129,35 @@ impl<'a> DxEntries<'a> {
         Ok(entries)
     }
 
-    /// The entries at `offset` of `block` again, with the `count` and
-    /// `limit` an earlier [`DxRoot::parse`] or [`DxNode::parse`] of the
-    /// same block validated (slots stay bounds-checked; the sort check is
-    /// not repeated).
-    pub fn revisit(
-        block: &'a [u8],
-        offset: usize,
-        count: u16,
-        limit: u16,
-    ) -> Result<DxEntries<'a>> {
+    /// What [`Self::revisit`] needs to find these entries again.
+    pub fn shape(&self) -> DxShape {
+        DxShape {
+            offset: self.offset,
+            count: self.count,
+            limit: self.limit,
+        }
+    }
+
+    /// The entries of `block` again, as an earlier [`DxRoot::parse`] or
+    /// [`DxNode::parse`] of the same block found and validated them (slots
+    /// stay bounds-checked; the sort check is not repeated).
+    pub fn revisit(block: &'a [u8], shape: DxShape) -> Result<DxEntries<'a>> {
+        let DxShape {
+            offset,
+            count,
+            limit,
+        } = shape;
         let len = usize::from(limit).saturating_mul(DX_ENTRY_SIZE);
         let raw = sub(block, offset, len, "dx entries overrun")?;
         if count == 0 || count > limit {
             return Err(Error::Corrupt("dx entry count beyond limit"));
         }
-        Ok(DxEntries { raw, count, limit })
+        Ok(DxEntries {
+            raw,
+            offset,
+            count,
+            limit,
+        })
     }
 
     /// `dx_get_count()`.
