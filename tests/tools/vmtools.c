@@ -304,7 +304,7 @@ static int probe(const char *op, const char *path, const char *name)
 		int fd = open(path, O_RDONLY | O_DIRECTORY);
 		if (fd < 0)
 			return errno;
-		int flags;
+		int flags = 0;
 		e = ioctl(fd, FS_IOC_GETFLAGS, &flags) ? errno : 0;
 		close(fd);
 		probe_flags = flags;
