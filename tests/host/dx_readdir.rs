@@ -470,23 +470,33 @@ fn fill_from_the_end_is_empty() {
         indexed: true,
     };
     let mut batch = Batch::default();
+    // mkfs picks a new hash seed each run: name it in every failure, so a
+    // rare layout can be rebuilt (mkfs -E hash_seed=...).
+    let seed = im.geo.hash_seed;
     let r = fill_batch(&mut reader, how, (u32::MAX - 1, u32::MAX), &mut batch).unwrap();
     assert_eq!(
         r,
         Fill::Filled {
             count: 0,
             next_hash: !0
-        }
+        },
+        "hash seed {seed:08x?}"
     );
     // From hash 3 on: neither '.' nor '..', and the first leaf's names.
     batch.clear();
     let r = fill_batch(&mut reader, how, (3, 0), &mut batch).unwrap();
     let Fill::Filled { count, next_hash } = r else {
-        panic!("{r:?}")
+        panic!("{r:?}, hash seed {seed:08x?}")
     };
-    assert!(count > 10 && next_hash != !0 && next_hash & 1 == 0, "{r:?}");
-    assert!(batch
-        .fnames
-        .iter()
-        .all(|f| (f.hash, f.minor) >= (3, 0) && f.hash < next_hash));
+    assert!(
+        count > 10 && next_hash != !0 && next_hash & 1 == 0,
+        "{r:?}, hash seed {seed:08x?}"
+    );
+    assert!(
+        batch
+            .fnames
+            .iter()
+            .all(|f| (f.hash, f.minor) >= (3, 0) && f.hash < next_hash),
+        "hash seed {seed:08x?}"
+    );
 }
