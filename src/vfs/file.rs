@@ -4,8 +4,6 @@
 //! (an ioctl): its inode, and the permission checks that depend on who
 //! opened it.
 
-use core::marker::PhantomData;
-
 use super::{inode::Inode, FileSystem};
 use crate::bindings;
 
@@ -13,7 +11,6 @@ use crate::bindings;
 pub(crate) struct OpenFile<'a, T: FileSystem> {
     raw: *mut bindings::file,
     inode: &'a Inode<T>,
-    _fs: PhantomData<T>,
 }
 
 impl<'a, T: FileSystem> OpenFile<'a, T> {
@@ -24,11 +21,7 @@ impl<'a, T: FileSystem> OpenFile<'a, T> {
     pub(crate) unsafe fn from_raw(raw: *mut bindings::file) -> Self {
         // SAFETY: an open file has a live inode for as long as it is open.
         let inode = unsafe { Inode::<T>::from_raw(bindings::rext4_file_inode(raw)) };
-        Self {
-            raw,
-            inode,
-            _fs: PhantomData,
-        }
+        Self { raw, inode }
     }
 
     /// The file's inode.
