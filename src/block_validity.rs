@@ -58,8 +58,7 @@ pub(crate) fn system_zones(
 }
 
 /// The blocks of the journal inode `ino`, owned by it
-/// (`ext4_protect_reserved_inode()`). Its map is checked for range only:
-/// the zones it would be checked against are still being built.
+/// (`ext4_protect_reserved_inode()`).
 fn journal_zones(
     sb: &NewSuperBlock<Rext4Fs>,
     geo: &Geometry,
@@ -67,6 +66,37 @@ fn journal_zones(
     ino: u32,
     zones: &mut KVVec<Zone>,
 ) -> Result {
+    for run in journal_runs(sb, geo, groups, ino)?.iter() {
+        zones.push(
+            Zone {
+                start: run.pblk,
+                count: run.len,
+                ino,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(())
+}
+
+/// One mapped stretch of the journal inode: `len` blocks from logical block
+/// `lblk` at physical block `pblk`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JournalRun {
+    pub(crate) lblk: u64,
+    pub(crate) pblk: u64,
+    pub(crate) len: u64,
+}
+
+/// The mapped blocks of the journal inode `ino`, in logical order, and its
+/// size in blocks. Its map is checked for range only: the zones it would be
+/// checked against are still being built.
+pub(crate) fn journal_runs(
+    sb: &NewSuperBlock<Rext4Fs>,
+    geo: &Geometry,
+    groups: &[GroupDesc],
+    ino: u32,
+) -> Result<KVVec<JournalRun>> {
     if ino < EXT4_ROOT_INO || ino > geo.inodes_count {
         return Err(EINVAL);
     }
@@ -85,22 +115,36 @@ fn journal_zones(
         extents: di.has_flag(EXT4_EXTENTS_FL),
         csum_seed: ext4_inode_csum_seed(geo.csum_seed, ino, di.i_generation),
     };
+    let mut runs = KVVec::new();
     let mut lblk = 0u64;
     while lblk < blocks {
         // `lblk < blocks <= u32::MAX`, so the cast is exact.
         let es = map.map(lblk as u32)?.from_block(lblk as u32);
         let len = u64::from(es.len).clamp(1, blocks - lblk);
         if let EsKind::Written(p) | EsKind::Unwritten(p) = es.kind {
-            zones.push(
-                Zone {
-                    start: p,
-                    count: len,
-                    ino,
-                },
-                GFP_KERNEL,
-            )?;
+            runs.push(JournalRun { lblk, pblk: p, len }, GFP_KERNEL)?;
         }
         lblk += len;
     }
-    Ok(())
+    Ok(runs)
+}
+
+/// The journal's runs as jbd2's block map (`j_bmap`).
+pub(crate) struct JournalRuns<'a>(pub(crate) &'a [JournalRun]);
+
+impl JournalRuns<'_> {
+    /// Where the journal's super block (logical block 0) is.
+    pub(crate) fn first_block(&self) -> Option<u64> {
+        self.0.first().filter(|r| r.lblk == 0).map(|r| r.pblk)
+    }
+}
+
+impl crate::vfs::jbd2::JournalMap for JournalRuns<'_> {
+    fn map(&self, lblk: u64) -> Option<u64> {
+        // Runs are sorted and disjoint: the one starting at or before lblk.
+        let i = self.0.partition_point(|r| r.lblk <= lblk).checked_sub(1)?;
+        let r = self.0.get(i)?;
+        let off = lblk.checked_sub(r.lblk).filter(|&o| o < r.len)?;
+        r.pblk.checked_add(off)
+    }
 }

@@ -26,6 +26,7 @@ use crate::ondisk::{
     features::{EXT4_FEATURE_COMPAT_DIR_INDEX, EXT4_FEATURE_INCOMPAT_FILETYPE},
     hash::ext4fs_dirhash,
     htree::ext4_dx_csum_verify,
+    inode::EXT4_ROOT_INO,
     Error as DiskError,
 };
 use crate::super_::Rext4Fs;
@@ -401,18 +402,27 @@ pub(crate) fn lookup(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<ARef<In
     match ino {
         None => Ok(None),
         Some(ino) => {
-            let inode = inode::iget(dir.sb(), ino).inspect_err(|&e| {
-                if e == EFSCORRUPTED && crate::vfs::ratelimit() {
-                    pr_err!(
-                        "rext4 ({}): directory #{} names bad inode {ino}\n",
-                        dir.sb().id(),
-                        dir.ino()
-                    );
-                }
-            })?;
-            Ok(Some(inode))
+            let sb = dir.sb();
+            let geo = &sb.info().geo;
+            // ext4_lookup(): a name of a reserved inode, or of the directory
+            // itself, is corruption of the directory.
+            if !(ino == EXT4_ROOT_INO || (ino >= geo.first_ino && ino <= geo.inodes_count)) {
+                return Err(dir_corrupt(dir, format_args!("bad inode number: {ino}")));
+            }
+            if u64::from(ino) == dir.ino() {
+                return Err(dir_corrupt(dir, format_args!("entry linked to parent dir")));
+            }
+            Ok(Some(inode::iget(sb, ino)?))
         }
     }
+}
+
+/// Reports corruption of directory `dir` (`EXT4_ERROR_INODE(dir, ...)`).
+fn dir_corrupt(dir: &Inode<Rext4Fs>, what: core::fmt::Arguments<'_>) -> Error {
+    if crate::vfs::ratelimit() {
+        pr_err!("rext4 ({}): inode #{}: {what}\n", dir.sb().id(), dir.ino());
+    }
+    EFSCORRUPTED
 }
 
 fn linear_find(dir: &Inode<Rext4Fs>, name: &[u8]) -> Result<Option<u32>> {

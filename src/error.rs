@@ -39,3 +39,13 @@ pub(crate) fn corrupt(dev: &kernel::str::CStr, ino: u64, block: u64, e: DiskErro
     }
     to_kernel(e)
 }
+
+/// Shows an on-disk layer value through its `core::fmt::Display` in the
+/// kernel's `pr_*` macros (which take `kernel::fmt::Display`).
+pub(crate) struct Shown<'a, T: core::fmt::Display>(pub(crate) &'a T);
+
+impl<T: core::fmt::Display> kernel::fmt::Display for Shown<'_, T> {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        core::fmt::Display::fmt(self.0, f)
+    }
+}

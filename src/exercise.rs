@@ -20,6 +20,7 @@ use crate::ondisk::group_desc::{
 };
 use crate::ondisk::hash::{effective_hash_version, ext4fs_dirhash};
 use crate::ondisk::htree::{ext4_dx_csum_verify, DxEntries, DxNode, DxRoot};
+use crate::ondisk::iget::{validate, IgetKind};
 use crate::ondisk::indirect::{block_to_path, indirect_entry};
 use crate::ondisk::inode::{ext4_inode_csum_verify, Inode};
 use crate::ondisk::jbd2::{needs_recovery, JournalHeader, JournalSuperblock};
@@ -71,6 +72,7 @@ pub fn sample_geometry(variant: u8) -> Geometry {
         creator_os: 0,
         log_groups_per_flex: 4,
         min_extra_isize: 32,
+        special_inums: [3, 4, 0, 12],
     }
 }
 
@@ -164,6 +166,12 @@ pub fn all_parsers(data: &[u8], geo: &Geometry) -> u64 {
             }
         }
         note(u64::from(ext4_inode_csum_verify(chunk, geo, 12).is_ok()));
+        let zones = SystemZones::new(&[]);
+        for kind in [IgetKind::Normal, IgetKind::Special] {
+            note(u64::from(
+                validate(chunk, geo, zones, 12, kind, 4096).is_ok(),
+            ));
+        }
     }
 
     for kind in [NodeKind::Root, NodeKind::Block] {

@@ -63,6 +63,26 @@ void rext4_brelse(struct buffer_head *bh)
 	brelse(bh);
 }
 
+bool rext4_sb_bdev_read_only(struct super_block *sb)
+{
+	return bdev_read_only(sb->s_bdev);
+}
+
+void rext4_lock_buffer(struct buffer_head *bh)
+{
+	lock_buffer(bh);
+}
+
+void rext4_unlock_buffer(struct buffer_head *bh)
+{
+	unlock_buffer(bh);
+}
+
+int rext4_sync_dirty_buffer_fua(struct buffer_head *bh)
+{
+	return __sync_dirty_buffer(bh, REQ_SYNC | REQ_FUA);
+}
+
 /* Set once, before the cache exists; read by the constructor. */
 static size_t rext4_inode_off;
 

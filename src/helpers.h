@@ -34,6 +34,11 @@ bool rext4_sb_rdonly(const struct super_block *sb);
 u64 rext4_sb_bdev_bytes(struct super_block *sb);
 struct buffer_head *rext4_sb_bread(struct super_block *sb, u64 block);
 void rext4_brelse(struct buffer_head *bh);
+bool rext4_sb_bdev_read_only(struct super_block *sb);
+void rext4_lock_buffer(struct buffer_head *bh);
+void rext4_unlock_buffer(struct buffer_head *bh);
+/* __sync_dirty_buffer(bh, REQ_SYNC | REQ_FUA): ext4_commit_super()'s write. */
+int rext4_sync_dirty_buffer_fua(struct buffer_head *bh);
 
 /* The inode cache: objects of obj_size bytes with a struct inode at inode_off. */
 struct kmem_cache *rext4_inode_cache_create(const char *name, size_t obj_size,

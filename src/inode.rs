@@ -8,18 +8,17 @@ use kernel::{new_spinlock, prelude::*, str::CStr, sync::SpinLock};
 
 use crate::error::corrupt;
 use crate::extent_status::EsCache;
+pub(crate) use crate::ondisk::inode::{EXT4_EXTENTS_FL, EXT4_INDEX_FL};
 use crate::ondisk::{
     crc::ext4_inode_csum_seed,
-    extent::{ExtentNode, NodeKind},
-    features::EXT4_FEATURE_RO_COMPAT_PROJECT,
     group_desc::GroupDesc,
+    iget::{check_inum, projid, validate, IgetKind, Refusal, RefusalClass},
     inode::{
         ext4_inode_csum_verify, FileType, Inode as DiskInode, EXT4_APPEND_FL, EXT4_COMPR_FL,
         EXT4_DIRSYNC_FL, EXT4_ENCRYPT_FL, EXT4_FL_USER_VISIBLE, EXT4_IMMUTABLE_FL, EXT4_NOATIME_FL,
-        EXT4_NODUMP_FL, EXT4_PROJINHERIT_FL, EXT4_ROOT_INO, EXT4_SYNC_FL,
+        EXT4_NODUMP_FL, EXT4_PROJINHERIT_FL, EXT4_SYNC_FL,
     },
     superblock::Geometry,
-    system_zone::SystemZones,
     Error as DiskError,
 };
 use crate::super_::Rext4Fs;
@@ -27,13 +26,6 @@ use crate::vfs::{
     FileAttr, Iget, Inode, InodeAttrs, InodeKind, InodeParams, NewSuperBlock, StatxAttrs,
     SuperBlock,
 };
-
-/// `EXT4_EXTENTS_FL`: the block map is an extent tree.
-pub(crate) const EXT4_EXTENTS_FL: u32 = 0x0008_0000;
-/// `EXT4_INDEX_FL`: the directory has an htree index.
-pub(crate) const EXT4_INDEX_FL: u32 = 0x0000_1000;
-/// `EXT4_INLINE_DATA_FL`: data in the inode (not supported).
-const EXT4_INLINE_DATA_FL: u32 = 0x1000_0000;
 
 /// What rext4 keeps of an on-disk inode after `iget`.
 pub(crate) struct DiskFields {
@@ -119,97 +111,51 @@ impl InodeInfo {
     }
 }
 
-/// The largest file size (`ext4_max_size()` for extent files): 2^32 - 1
-/// blocks, limited to 2^32 512-byte sectors without `huge_file`.
-pub(crate) fn max_file_bytes(geo: &Geometry) -> i64 {
-    let bits = geo.log_block_size;
-    let mut res: i64 = ((1i64 << 32) - 1) << bits;
-    if !geo.has_ro_compat(crate::ondisk::features::EXT4_FEATURE_RO_COMPAT_HUGE_FILE) {
-        let upper = (((1i64 << 32) - 1) >> (bits - 9)) << bits;
-        res = res.min(upper);
-    }
-    res
+/// The inode `ino`, reached by a name, from the inode cache or read from
+/// disk.
+pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext4Fs>>> {
+    iget_as(sb, ino, IgetKind::Normal)
 }
 
-/// The inode `ino`, from the inode cache or read from disk.
-pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext4Fs>>> {
+/// An inode the file system itself asks for, such as the root at mount
+/// (`EXT4_IGET_SPECIAL`).
+pub(crate) fn iget_special(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext4Fs>>> {
+    iget_as(sb, ino, IgetKind::Special)
+}
+
+fn iget_as(sb: &SuperBlock<Rext4Fs>, ino: u32, how: IgetKind) -> Result<ARef<Inode<Rext4Fs>>> {
     let info = sb.info();
     let geo = &info.geo;
     let dev = sb.id();
-    // Reserved inodes other than the root are never reachable by name.
-    if !geo.valid_inum(ino) || (ino < geo.first_ino && ino != EXT4_ROOT_INO) {
-        return Err(corrupt(
-            dev,
-            ino.into(),
-            0,
-            DiskError::Corrupt("invalid inode number"),
-        ));
-    }
+    check_inum(geo, ino, how).map_err(|r| refuse(dev, ino, 0, how, r))?;
     let mut new = match sb.iget(ino.into())? {
         Iget::Cached(i) => return Ok(i),
         Iget::New(n) => n,
     };
-    let (di, raw, block) = read_disk_inode(sb, geo, &info.groups, ino)?;
-    if di.i_links_count == 0 && di.i_mode == 0 {
-        return Err(corrupt(
-            dev,
-            ino.into(),
-            block,
-            DiskError::Corrupt("deleted inode referenced"),
-        ));
-    }
-    if di.has_flag(EXT4_INLINE_DATA_FL) {
-        return Err(corrupt(
-            dev,
-            ino.into(),
-            block,
-            DiskError::Unsupported("inline_data"),
-        ));
-    }
-    let ftype = di
-        .file_type()
-        .map_err(|e| corrupt(dev, ino.into(), block, e))?;
-    let size = di
-        .size(geo)
-        .map_err(|e| corrupt(dev, ino.into(), block, e))?;
+    let (raw, block) = read_raw_inode(sb, geo, &info.groups, ino)?;
+    let di = validate(
+        &raw,
+        geo,
+        info.zones(),
+        ino,
+        how,
+        kernel::page::PAGE_SIZE as u32,
+    )
+    .map_err(|r| refuse(dev, ino, block, how, r))?;
+    // validate() has checked the type, the size and a fast symlink's target.
+    let ftype = di.file_type().map_err(|_| EFSCORRUPTED)?;
+    let size = di.size(geo).map_err(|_| EFSCORRUPTED)?;
 
     let mut d = DiskFields {
         i_block: di.i_block,
         flags: Atomic::new(di.i_flags),
-        projid: match geo.has_ro_compat(EXT4_FEATURE_RO_COMPAT_PROJECT) {
-            true => di.i_projid.unwrap_or(0),
-            false => 0,
-        },
+        projid: projid(&di, geo),
         file_acl: di.file_acl(geo),
         csum_seed: ext4_inode_csum_seed(geo.csum_seed, ino, di.i_generation),
         raw,
         extra_isize: di.i_extra_isize,
         link: [0; 61],
     };
-    if d.file_acl != 0 {
-        info.zones().check(geo, d.file_acl, 1, ino).map_err(|_| {
-            corrupt(
-                dev,
-                ino.into(),
-                block,
-                DiskError::Corrupt("bad extended attribute block"),
-            )
-        })?;
-    }
-
-    // Like `__ext4_iget()`: the block map held in the inode (extent tree
-    // root, or the direct and indirect pointers) is checked here, so a
-    // damaged one fails the lookup, not a later read.
-    let maps_blocks = match ftype {
-        FileType::Regular | FileType::Directory => true,
-        FileType::Symlink => !di.is_fast_symlink(geo),
-        _ => false,
-    };
-    if maps_blocks {
-        check_block_map(&d, geo, info.zones(), ino)
-            .map_err(|e| corrupt(dev, ino.into(), block, e))?;
-    }
-
     let kind = match ftype {
         FileType::Regular => InodeKind::Reg,
         FileType::Directory => InodeKind::Dir,
@@ -217,14 +163,6 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
             let target = di
                 .fast_symlink_target(geo)
                 .map_err(|e| corrupt(dev, ino.into(), block, e))?;
-            if target.is_empty() {
-                return Err(corrupt(
-                    dev,
-                    ino.into(),
-                    block,
-                    DiskError::Corrupt("empty symlink"),
-                ));
-            }
             d.link
                 .get_mut(..target.len())
                 .ok_or(EFSCORRUPTED)?
@@ -232,6 +170,8 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
             InodeKind::FastSymlink
         }
         FileType::Symlink => {
+            // ext4 lets this inode in and fails its readlink; rext4 reads
+            // the target in one block, so refuses it here.
             if size == 0 || size >= u64::from(geo.block_size) {
                 return Err(corrupt(
                     dev,
@@ -259,7 +199,7 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
         uid: di.uid(),
         gid: di.gid(),
         nlink: di.i_links_count.into(),
-        size: size as i64,
+        size: di.i_size(geo),
         blocks: di.blocks(geo),
         atime: ts(di.atime()),
         mtime: ts(di.mtime()),
@@ -276,33 +216,60 @@ pub(crate) fn iget(sb: &SuperBlock<Rext4Fs>, ino: u32) -> Result<ARef<Inode<Rext
     new.init(&params)
 }
 
-use kernel::sync::aref::ARef;
-
-/// `ext4_ext_check_inode()` / `ext4_ind_check_inode()`: the extent root in
-/// `i_block` parses (header, counts, sorted entries) and, like every nonzero
-/// block pointer of an indirect map, points inside the file system and at
-/// no metadata.
-fn check_block_map(
-    d: &DiskFields,
-    geo: &Geometry,
-    zones: SystemZones<'_>,
-    ino: u32,
-) -> core::result::Result<(), DiskError> {
-    if d.flags.load(Relaxed) & EXT4_EXTENTS_FL != 0 {
-        let root = ExtentNode::parse(&d.i_block, NodeKind::Root, geo)?;
-        return zones.check_node(geo, &root, ino);
+/// Reports a refused inode as ext4 does (`ext4_error_inode()`: device,
+/// inode, reason) and returns ext4's errno for it. A link count of 0 is
+/// ext4's `-ESTALE`, which a lookup reports as a deleted inode referenced
+/// and a special iget as an unallocated special inode: both corruption.
+fn refuse(dev: &CStr, ino: u32, block: u64, how: IgetKind, r: Refusal) -> Error {
+    if crate::vfs::ratelimit() {
+        match (r, how) {
+            (Refusal::Unallocated, IgetKind::Normal) => {
+                pr_err!("rext4 ({dev}): deleted inode referenced: {ino}\n")
+            }
+            (Refusal::Unallocated, IgetKind::Special) => {
+                pr_err!("rext4 ({dev}): inode #{ino}: iget: special inode unallocated\n")
+            }
+            _ => pr_err!(
+                "rext4 ({dev}): inode #{ino}: block {block}: {}\n",
+                crate::error::Shown(&r)
+            ),
+        }
     }
-    zones.check_block_refs(geo, &d.i_block, ino)
+    match r.errno() {
+        RefusalClass::Corrupt => EFSCORRUPTED,
+        RefusalClass::BadChecksum => EBADMSG,
+        RefusalClass::Unsupported => EOPNOTSUPP,
+    }
 }
 
-/// Reads on-disk inode `ino` from its inode table block, checksum checked:
-/// the decoded inode, a copy of its bytes, and the block it is in.
+use kernel::sync::aref::ARef;
+
+/// Reads on-disk inode `ino` from its inode table block, checksum checked
+/// and decoded: the inode, a copy of its bytes, and the block it is in. For
+/// inodes read before the metadata zones exist (the journal's); everything
+/// else goes through [`iget`].
 pub(crate) fn read_disk_inode(
     sb: &NewSuperBlock<Rext4Fs>,
     geo: &Geometry,
     groups: &[GroupDesc],
     ino: u32,
 ) -> Result<(DiskInode, KVec<u8>, u64)> {
+    let dev = sb.id();
+    let (raw, block) = read_raw_inode(sb, geo, groups, ino)?;
+    if geo.has_metadata_csum() {
+        ext4_inode_csum_verify(&raw, geo, ino).map_err(|e| corrupt(dev, ino.into(), block, e))?;
+    }
+    let di = DiskInode::parse(&raw, geo).map_err(|e| corrupt(dev, ino.into(), block, e))?;
+    Ok((di, raw, block))
+}
+
+/// A copy of on-disk inode `ino`'s bytes, and the block they are in.
+fn read_raw_inode(
+    sb: &NewSuperBlock<Rext4Fs>,
+    geo: &Geometry,
+    groups: &[GroupDesc],
+    ino: u32,
+) -> Result<(KVec<u8>, u64)> {
     let dev = sb.id();
     let loc = geo
         .inode_location(ino)
@@ -333,13 +300,9 @@ pub(crate) fn read_disk_inode(
                 DiskError::Corrupt("inode beyond its block"),
             )
         })?;
-    if geo.has_metadata_csum() {
-        ext4_inode_csum_verify(raw, geo, ino).map_err(|e| corrupt(dev, ino.into(), block, e))?;
-    }
-    let di = DiskInode::parse(raw, geo).map_err(|e| corrupt(dev, ino.into(), block, e))?;
     let mut copy = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
     copy.extend_from_slice(raw, GFP_KERNEL)?;
-    Ok((di, copy, block))
+    Ok((copy, block))
 }
 
 /// `ext4_set_inode_flags()`: what the VFS enforces, from the disk flags.

@@ -8,8 +8,9 @@
 //! What is refused, and why:
 //! - incompat features we cannot read: `EINVAL`, one dmesg line per feature;
 //! - unknown ro_compat features: read-only mounts only;
-//! - a journal that needs recovery: `EINVAL` until journal replay exists, so
-//!   stale metadata is never served;
+//! - a journal that needs recovery is replayed by jbd2 before anything else
+//!   is read, read-only mounts included, as ext4 does; `EINVAL` when it has
+//!   fast commits or is external, `EROFS` on a read-only device;
 //! - read-write mounts: `EROFS`, until the write path exists.
 
 use kernel::{prelude::*, str::CStr, uaccess::UserPtr};
@@ -93,7 +94,11 @@ fn sb_location(bs: u32) -> (u64, usize) {
 }
 
 impl SbInfo {
-    fn read(sb: &NewSuperBlock<Rext4Fs>, opts: &MountOptions) -> Result<Self> {
+    /// Reads the super block and group descriptors. A journal that needs
+    /// recovery is replayed first (`recovered` is false) and everything is
+    /// read again (`recovered` is true): nothing read before the replay is
+    /// trusted after it.
+    fn read(sb: &NewSuperBlock<Rext4Fs>, opts: &MountOptions, recovered: bool) -> Result<Self> {
         let id = sb.id();
         // Read the super block with the smallest block size, then switch.
         sb.set_blocksize(1024)
@@ -147,9 +152,10 @@ impl SbInfo {
             sb_errno(e)
         })?;
 
-        if geo.has_incompat(EXT4_FEATURE_INCOMPAT_RECOVER) && !opts.noload {
-            pr_err!("rext4 ({id}): the journal needs recovery, which rext4 cannot do yet: run e2fsck or mount once with ext4\n");
-            return Err(EINVAL);
+        let needs_recovery =
+            geo.has_incompat(EXT4_FEATURE_INCOMPAT_RECOVER) && !opts.noload && !recovered;
+        if needs_recovery {
+            check_recoverable(sb, &geo, &disk)?;
         }
         if !sb.rdonly() {
             pr_err!("rext4 ({id}): read-write mounts are not supported yet: mount with -o ro\n");
@@ -210,6 +216,35 @@ impl SbInfo {
             free_inodes = free_inodes.saturating_add(gd.free_inodes_count().into());
             groups.push(gd, GFP_KERNEL)?;
         }
+        if needs_recovery {
+            // ext4_load_journal(): replay, then read it all again.
+            let runs = crate::block_validity::journal_runs(sb, &geo, &groups, disk.s_journal_inum)?;
+            recover_journal(sb, &geo, &runs)?;
+            drop(groups);
+            return Self::read(sb, opts, true);
+        }
+        if recovered {
+            // ext4_mark_recovery_complete(): the super block says the
+            // journal is clean, with the counts the descriptors sum to.
+            let free_inodes = u32::try_from(free_inodes).map_err(|_| EFSCORRUPTED)?;
+            let (blk, off) = sb_location(geo.block_size);
+            let mut bh = sb.bread(blk)?;
+            let mut res = Ok(());
+            bh.write_sync(|b| {
+                res = b
+                    .get_mut(off..)
+                    .ok_or(DiskError::Corrupt("super block"))
+                    .and_then(|raw| {
+                        crate::ondisk::superblock::mark_recovery_complete(
+                            raw,
+                            free_blocks,
+                            free_inodes,
+                        )
+                    });
+            })?;
+            res.map_err(to_kernel)?;
+            pr_info!("rext4 ({id}): recovery complete\n");
+        }
         let zones = match opts.noblock_validity {
             true => KVVec::new(),
             false => crate::block_validity::system_zones(sb, &geo, &disk, &groups)?,
@@ -239,6 +274,53 @@ impl SbInfo {
     pub(crate) fn zones(&self) -> SystemZones<'_> {
         SystemZones::new(&self.zones)
     }
+}
+
+/// Whether rext4 can replay this file system's journal, as
+/// `ext4_load_journal()` decides: an internal journal (rext4 has no
+/// external-journal support) without fast commits (rext4 has no fast-commit
+/// replay), on a device it may write to, even for a read-only mount.
+fn check_recoverable(sb: &NewSuperBlock<Rext4Fs>, geo: &Geometry, disk: &Superblock) -> Result {
+    let id = sb.id();
+    if !geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) || disk.s_journal_inum == 0 {
+        pr_err!("rext4 ({id}): needs_recovery without an internal journal: external journals are not supported\n");
+        return Err(EINVAL);
+    }
+    if geo.has_compat(EXT4_FEATURE_COMPAT_FAST_COMMIT) {
+        pr_err!("rext4 ({id}): the journal needs recovery with fast commits, which rext4 cannot replay: mount once with ext4 or run e2fsck\n");
+        return Err(EINVAL);
+    }
+    if sb.rdonly() {
+        pr_info!("rext4 ({id}): INFO: recovery required on readonly filesystem\n");
+        if sb.device_read_only() {
+            pr_err!("rext4 ({id}): write access unavailable, cannot proceed (try mounting with noload)\n");
+            return Err(EROFS);
+        }
+        pr_info!("rext4 ({id}): write access will be enabled during recovery\n");
+    }
+    Ok(())
+}
+
+/// Replays the journal whose blocks are `runs` (jbd2 does the replay) and
+/// leaves it empty.
+fn recover_journal(
+    sb: &NewSuperBlock<Rext4Fs>,
+    geo: &Geometry,
+    runs: &[crate::block_validity::JournalRun],
+) -> Result {
+    let id = sb.id();
+    let map = crate::block_validity::JournalRuns(runs);
+    let blocks = runs
+        .last()
+        .and_then(|r| r.lblk.checked_add(r.len))
+        .and_then(|n| u32::try_from(n).ok());
+    let (Some(start), Some(blocks)) = (map.first_block(), blocks) else {
+        pr_err!("rext4 ({id}): journal inode has no block 0: cannot recover\n");
+        return Err(EFSCORRUPTED);
+    };
+    vfs::jbd2::recover(sb, &map, start, blocks, geo.block_size).inspect_err(|e| {
+        pr_err!("rext4 ({id}): error loading journal: {}\n", e.to_errno());
+    })
 }
 
 /// Blocks of the internal journal, from the super block's backup of the
@@ -303,10 +385,10 @@ impl FileSystem for Rext4Fs {
     }
 
     fn fill_super(sb: &NewSuperBlock<Self>, opts: &MountOptions) -> Result<SbInfo> {
-        let info = SbInfo::read(sb, opts)?;
+        let info = SbInfo::read(sb, opts, false)?;
         sb.set_params(&vfs::super_block::SuperParams {
             magic: EXT4_SUPER_MAGIC.into(),
-            maxbytes: inode::max_file_bytes(&info.geo),
+            maxbytes: info.geo.max_bytes(),
             // ext4 with 256-byte inodes stores times up to 2446; 128-byte
             // inodes are limited to the 32-bit range.
             time_min: i32::MIN.into(),
@@ -322,9 +404,14 @@ impl FileSystem for Rext4Fs {
     }
 
     fn root(sb: &SuperBlock<Self>) -> Result<ARef<Inode<Self>>> {
-        let root = inode::iget(sb, crate::ondisk::inode::EXT4_ROOT_INO)?;
-        if root.mode() & 0o170000 != 0o040000 {
-            pr_err!("rext4 ({}): root inode is not a directory\n", sb.id());
+        let root =
+            inode::iget_special(sb, crate::ondisk::inode::EXT4_ROOT_INO).inspect_err(|_| {
+                pr_err!("rext4 ({}): get root inode failed\n", sb.id());
+            })?;
+        // As ext4_fill_super(): a root that is not a directory, or one with
+        // no blocks or no size, is corrupt.
+        if root.mode() & 0o170000 != 0o040000 || root.blocks() == 0 || root.size() == 0 {
+            pr_err!("rext4 ({}): corrupt root inode, run e2fsck\n", sb.id());
             return Err(EFSCORRUPTED);
         }
         Ok(root)

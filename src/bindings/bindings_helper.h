@@ -12,6 +12,7 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/iomap.h>
+#include <linux/jbd2.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/posix_acl.h>

@@ -74,3 +74,12 @@ pub fn le32_array<const N: usize>(b: &[u8], off: usize, what: &'static str) -> R
     }
     Ok(out)
 }
+
+/// Stores `v` little-endian at `off`; `Corrupt(what)` if it does not fit.
+pub fn put_le32(b: &mut [u8], off: usize, v: u32, what: &'static str) -> Result<()> {
+    b.get_mut(off..off.saturating_add(4))
+        .filter(|s| s.len() == 4)
+        .ok_or(Error::Corrupt(what))?
+        .copy_from_slice(&v.to_le_bytes());
+    Ok(())
+}

@@ -259,9 +259,10 @@ const W: &str = "inode too short";
 
 impl Inode {
     /// Decodes one inode from the first `geo.inode_size` bytes of `raw`.
-    /// Checks `i_extra_isize` (4-aligned, inside the inode) and the
-    /// inline-data/extents flag conflict, as `__ext4_iget()` does. The
-    /// checksum is separate: [`ext4_inode_csum_verify`].
+    /// Checks `i_extra_isize` (4-aligned, inside the inode), without which
+    /// nothing past the base fields can be located. The checksum and the
+    /// rest of `__ext4_iget()`'s rules are separate:
+    /// [`ext4_inode_csum_verify`], [`super::iget::validate`].
     pub fn parse(raw: &[u8], geo: &Geometry) -> Result<Inode> {
         let inode_size = usize::from(geo.inode_size);
         let b = sub(raw, 0, inode_size, W)?;
@@ -326,11 +327,6 @@ impl Inode {
             i_version_hi: extra32(0x98)?,
             i_projid: extra32(0x9C)?,
         };
-        if inode.has_flag(EXT4_INLINE_DATA_FL) && inode.has_flag(EXT4_EXTENTS_FL) {
-            return Err(Error::Corrupt(
-                "inode has both inline data and extents flags",
-            ));
-        }
         Ok(inode)
     }
 
@@ -363,16 +359,19 @@ impl Inode {
     /// `large_dir`, for everything else. Sizes that do not fit `loff_t` are
     /// corruption.
     pub fn size(&self, geo: &Geometry) -> Result<u64> {
+        u64::try_from(self.i_size(geo)).map_err(|_| Error::Corrupt("i_size"))
+    }
+
+    /// `ext4_isize()` as the kernel's `loff_t`: negative when the stored
+    /// 64-bit size has its top bit set.
+    pub fn i_size(&self, geo: &Geometry) -> i64 {
         let is_reg = self.i_mode & S_IFMT == S_IFREG;
         let size = if is_reg || geo.has_incompat(EXT4_FEATURE_INCOMPAT_LARGEDIR) {
             lo_hi(self.i_size_lo, self.i_size_high)
         } else {
             u64::from(self.i_size_lo)
         };
-        if size > i64::MAX as u64 {
-            return Err(Error::Corrupt("i_size"));
-        }
-        Ok(size)
+        i64::from_ne_bytes(size.to_ne_bytes())
     }
 
     /// `ext4_inode_blocks()`: the block count in 512-byte units. With

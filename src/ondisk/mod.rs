@@ -19,6 +19,7 @@ pub mod features;
 pub mod group_desc;
 pub mod hash;
 pub mod htree;
+pub mod iget;
 pub mod indirect;
 pub mod inode;
 pub mod jbd2;

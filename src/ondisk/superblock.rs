@@ -6,7 +6,7 @@
 //! `ext4_fill_super()` and returns a [`Geometry`] whose derived values (block
 //! size, group count, descriptor size, ...) every other parser can trust.
 
-use super::bytes::{array, le16, le32, le32_array, le64, lo_hi, u8_at};
+use super::bytes::{array, le16, le32, le32_array, le64, lo_hi, put_le32, u8_at};
 use super::crc::{ext4_chksum, ext4_csum_seed};
 use super::error::{Error, Result};
 use super::features::*;
@@ -177,6 +177,27 @@ pub fn ext4_superblock_csum(raw: &[u8]) -> Result<u32> {
 }
 
 const W: &str = "superblock too short";
+
+/// The super block update that ends a journal recovery at mount
+/// (`ext4_mark_recovery_complete()` with `ext4_commit_super()`'s summary
+/// counts), on the 1024 bytes of `raw`: clears `needs_recovery`, stores the
+/// free block and inode counts summed from the group descriptors, and
+/// recomputes `s_checksum` under `metadata_csum`.
+pub fn mark_recovery_complete(raw: &mut [u8], free_blocks: u64, free_inodes: u32) -> Result<()> {
+    let incompat = le32(raw, 0x60, W)? & !EXT4_FEATURE_INCOMPAT_RECOVER;
+    put_le32(raw, 0x60, incompat, W)?;
+    // Low and high halves of the 64-bit count: the casts keep 32 bits each.
+    put_le32(raw, 0x0C, free_blocks as u32, W)?;
+    if incompat & EXT4_FEATURE_INCOMPAT_64BIT != 0 {
+        put_le32(raw, 0x158, (free_blocks >> 32) as u32, W)?;
+    }
+    put_le32(raw, 0x10, free_inodes, W)?;
+    if le32(raw, 0x64, W)? & EXT4_FEATURE_RO_COMPAT_METADATA_CSUM != 0 {
+        let csum = ext4_superblock_csum(raw)?;
+        put_le32(raw, S_CHECKSUM_OFFSET, csum, W)?;
+    }
+    Ok(())
+}
 
 impl Superblock {
     /// Decodes the 1024 bytes of a superblock (`raw` may be longer). Checks
@@ -559,8 +580,20 @@ impl Superblock {
             creator_os: self.s_creator_os,
             log_groups_per_flex: self.s_log_groups_per_flex,
             min_extra_isize: self.s_min_extra_isize,
+            special_inums: [
+                self.s_usr_quota_inum,
+                self.s_grp_quota_inum,
+                self.s_prj_quota_inum,
+                self.s_orphan_file_inum,
+            ],
         })
     }
+}
+
+/// `DIV_ROUND_UP` for the positive values of [`Geometry::bitmap_max_bytes`].
+#[allow(clippy::arithmetic_side_effects)] // n < 2^48, d >= 256
+fn div_round_up(n: i64, d: i64) -> i64 {
+    (n + d - 1) / d
 }
 
 /// A 32-bit timestamp extended by an 8-bit high part (superblock times).
@@ -633,6 +666,9 @@ pub struct Geometry {
     pub log_groups_per_flex: u8,
     /// `s_min_extra_isize`.
     pub min_extra_isize: u16,
+    /// Inodes `is_special_ino()` hides from lookups beyond the reserved
+    /// range: user, group and project quota, and the orphan file (0: none).
+    pub special_inums: [u32; 4],
 }
 
 /// Where one group descriptor lives on disk.
@@ -671,6 +707,56 @@ impl Geometry {
     /// Whether all bits of `mask` are set in the incompat word.
     pub fn has_incompat(&self, mask: u32) -> bool {
         self.feature_incompat & mask == mask
+    }
+
+    /// `s_maxbytes` (`ext4_max_size()`): the largest size of an extent-mapped
+    /// file, 2^32 - 1 blocks, and without `huge_file` no more than 2^32 - 1
+    /// sectors in whole blocks.
+    #[allow(clippy::arithmetic_side_effects)] // bits is 10..=16: no overflow
+    pub fn max_bytes(&self) -> i64 {
+        let bits = self.log_block_size.clamp(10, 16);
+        let mut upper = i64::MAX;
+        if !self.has_ro_compat(EXT4_FEATURE_RO_COMPAT_HUGE_FILE) {
+            upper = (((1i64 << 32) - 1) >> (bits - 9)) << bits;
+        }
+        (((1i64 << 32) - 1) << bits).min(upper)
+    }
+
+    /// `s_bitmap_maxbytes` (`ext4_max_bitmap_size()`): the largest size of a
+    /// block-mapped file, limited by the three levels of indirection and by
+    /// `i_blocks` (2^32 - 1 sectors, or 2^48 - 1 blocks with `huge_file`)
+    /// counting the indirect blocks too.
+    #[allow(clippy::arithmetic_side_effects)] // bits is 10..=16: no overflow
+    pub fn bitmap_max_bytes(&self) -> i64 {
+        let bits = self.log_block_size.clamp(10, 16);
+        // At most 2^14 pointers per block: every product below fits in i64.
+        let ppb: i64 = 1 << (bits - 2);
+        let upper_limit: i64 = if self.has_ro_compat(EXT4_FEATURE_RO_COMPAT_HUGE_FILE) {
+            (1i64 << 48) - 1
+        } else {
+            ((1i64 << 32) - 1) >> (bits - 9)
+        };
+        let tree = 12 + ppb + ppb * ppb + ppb * ppb * ppb;
+        let tree_meta = 1 + (1 + ppb) + (1 + ppb + ppb * ppb);
+        let blocks = if tree + tree_meta <= upper_limit {
+            tree
+        } else {
+            // How many indirect blocks addressing upper_limit takes.
+            let mut left = upper_limit - 12 - ppb;
+            let mut meta = 1;
+            if left < ppb * ppb {
+                meta += 1 + div_round_up(left, ppb);
+            } else {
+                meta += 1 + ppb;
+                left -= ppb * ppb;
+                meta += 1 + div_round_up(left, ppb) + div_round_up(left, ppb * ppb);
+            }
+            upper_limit - meta
+        };
+        blocks
+            .checked_shl(bits)
+            .filter(|&b| b >> bits == blocks)
+            .unwrap_or(i64::MAX)
     }
 
     /// `ext4_has_metadata_csum()`.

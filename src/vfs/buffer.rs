@@ -44,11 +44,39 @@ impl BufferHead {
         // SAFETY: we hold a reference, so the buffer head and its page stay
         // alive; `sb_bread` returned it up to date, `b_data` points to
         // `b_size` bytes. Metadata of a mounted file system changes only under
-        // the buffer lock by rext4 itself, which does not write yet.
+        // the buffer lock by rext4 itself, and only at mount
+        // ([`Self::write_sync`]) while no other view of the block exists.
         unsafe {
             let bh = self.bh.as_ptr();
             core::slice::from_raw_parts((*bh).b_data.cast::<u8>(), (*bh).b_size)
         }
+    }
+
+    /// Changes the block's bytes with `f` under the buffer lock, marks the
+    /// buffer dirty and writes it to the device with FUA, waiting for the
+    /// write (`ext4_commit_super()`). Only for mount time, while rext4 holds
+    /// no other view of this block's bytes: nothing else of rext4 reads the
+    /// block while `f` runs, and the buffer lock keeps jbd2 and writeback
+    /// away.
+    pub(crate) fn write_sync(&mut self, f: impl FnOnce(&mut [u8])) -> Result {
+        let bh = self.bh.as_ptr();
+        // SAFETY: we hold a reference, so the buffer head is live.
+        unsafe { bindings::rext4_lock_buffer(bh) };
+        let data =
+            // SAFETY: the buffer and its page are live while we hold the
+            // reference; `b_data` points to `b_size` bytes. The buffer lock
+            // serialises writers of the block; `&mut self` and the
+            // mount-time-only contract keep rext4's own readers away while
+            // the slice exists.
+            unsafe { core::slice::from_raw_parts_mut((*bh).b_data.cast::<u8>(), (*bh).b_size) };
+        f(data);
+        // SAFETY: we locked the buffer above; it is live and up to date.
+        unsafe {
+            bindings::rext4_unlock_buffer(bh);
+            bindings::mark_buffer_dirty(bh);
+        }
+        // SAFETY: as above; the buffer is dirty and unlocked.
+        kernel::error::to_result(unsafe { bindings::rext4_sync_dirty_buffer_fua(bh) })
     }
 
     /// The block number on the device.

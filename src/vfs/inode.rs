@@ -171,6 +171,13 @@ impl<T: FileSystem> Inode<T> {
         unsafe { (*self.as_raw()).i_generation }
     }
 
+    /// `i_blocks`: 512-byte sectors owned by the inode.
+    pub(crate) fn blocks(&self) -> u64 {
+        // SAFETY: the inode is live; `i_blocks` is set before the inode is
+        // unlocked and not changed on a read-only mount.
+        unsafe { (*self.as_raw()).i_blocks }
+    }
+
     /// `i_size`, read as `i_size_read` does.
     pub(crate) fn size(&self) -> i64 {
         // SAFETY: the inode is live.

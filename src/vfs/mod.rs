@@ -22,6 +22,7 @@ pub(crate) mod fs_context;
 pub(crate) mod fs_type;
 pub(crate) mod inode;
 pub(crate) mod iomap;
+pub(crate) mod jbd2;
 pub(crate) mod seq;
 pub(crate) mod super_block;
 pub(crate) mod tables;

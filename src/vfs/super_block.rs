@@ -80,6 +80,12 @@ impl<T: FileSystem> NewSuperBlock<T> {
         unsafe { bindings::rext4_sb_rdonly(self.as_raw()) }
     }
 
+    /// Whether the device itself is read-only (`bdev_read_only()`).
+    pub(crate) fn device_read_only(&self) -> bool {
+        // SAFETY: a block-device super block has `s_bdev` set while mounted.
+        unsafe { bindings::rext4_sb_bdev_read_only(self.as_raw()) }
+    }
+
     /// Size of the underlying block device in bytes.
     pub(crate) fn device_bytes(&self) -> u64 {
         // SAFETY: a block-device super block has `s_bdev` set while mounted.

@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use rext4_core::ondisk::features::EXT4_FEATURE_COMPAT_HAS_JOURNAL;
 use rext4_core::ondisk::inode::FileType;
-use rext4_core::ondisk::system_zone::{group_zones, normalize, SystemZones, Zone};
+use rext4_core::ondisk::system_zone::{normalize, SystemZones, Zone};
 
 const JOURNAL_INO: u32 = 8;
 
@@ -115,26 +115,6 @@ fn debugfs_journal_zones(tools: &Tools, img: &std::path::Path) -> Vec<Zone> {
 }
 
 /// The zones as the module builds them, from the ondisk parsers.
-fn rext4_zones(im: &Image) -> Vec<Zone> {
-    let mut zones = Vec::new();
-    for g in 0..im.geo.groups_count {
-        let (_, gd) = im.group_desc(g);
-        zones.extend(group_zones(&im.geo, g, &gd).unwrap().into_iter().flatten());
-    }
-    if im.geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) && im.sb.s_journal_inum != 0 {
-        let (_, inode) = im.inode(im.sb.s_journal_inum);
-        for (_, pblk, len, _) in im.mapped_runs(JOURNAL_INO, &inode) {
-            zones.push(Zone {
-                start: pblk,
-                count: len,
-                ino: JOURNAL_INO,
-            });
-        }
-    }
-    let n = normalize(&mut zones).unwrap();
-    zones.truncate(n);
-    zones
-}
 
 #[test]
 fn zones_match_e2fsprogs() {
@@ -150,7 +130,7 @@ fn zones_match_e2fsprogs() {
         want.extend(debugfs_journal_zones(&tools, &img));
         let n = normalize(&mut want).unwrap();
         want.truncate(n);
-        let got = rext4_zones(&im);
+        let got = im.system_zones();
         assert_eq!(got, want, "{name}: zones differ from dumpe2fs/debugfs");
         let has_journal = im.geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL);
         assert_eq!(

@@ -17,13 +17,22 @@
  *   vmtools patch BASE PLAN INDEX OUT           copy BASE to OUT with the edits of line
  *                                               INDEX of PLAN ("off:op:val ..." per line,
  *                                               op x = xor, s = set)
- *   vmtools fuzz BASE PLAN FSTYPE DIR WORKFILE  for every line of PLAN: write BASE with
+ *   vmtools fuzz BASE PLAN REFFS FSTYPE DIR WORKFILE
+ *                                               for every line of PLAN: write BASE with
  *                                               its edits to WORKFILE, attach a loop
- *                                               device, mount it read-only on DIR, walk
- *                                               it, unmount, detach; prints
- *                                               "<images> <refused> <mounted> <errors>";
- *                                               exits 1 if an image took over
- *                                               IMAGE_SECONDS
+ *                                               device, mount it read-only on DIR with
+ *                                               REFFS (the reference driver; "-" for
+ *                                               none), walk it, unmount, then the same
+ *                                               with FSTYPE, whose walk fails every path
+ *                                               REFFS refused (lstat failed) that FSTYPE
+ *                                               serves; prints "<images> <refused>
+ *                                               <mounted> <errors> <ref-refused>
+ *                                               <served-refused>" for FSTYPE, naming each
+ *                                               served-refused path on stderr; exits 1 if
+ *                                               an image took over IMAGE_SECONDS
+ *   vmtools shutdown DIR FLAG                   EXT4_IOC_SHUTDOWN (FS_IOC_SHUTDOWN) on
+ *                                               DIR with FLAG default, logflush or
+ *                                               nologflush; prints OK or the errno name
  *   vmtools dirents ROOT                        list every directory below ROOT (same
  *                                               mount, no symlinks, subdirectories in
  *                                               getdents order) as the driver returns it:
@@ -75,16 +84,68 @@ static const char *errname(int e)
 
 static long objects, errors;
 
+/*
+ * Comparison of two drivers' walks of one image. The reference driver's
+ * walk records every path whose lstat failed, with the errno; the walk of
+ * the driver under test then reports each of those it serves: an inode the
+ * reference refuses as damaged must not be handed out.
+ */
+enum walk_mode { WALK_PLAIN, WALK_RECORD, WALK_CHECK };
+static enum walk_mode walk_mode;
+static size_t walk_root_len;
+struct refusal {
+	char *path;
+	int err;
+};
+static struct refusal *refusals;
+static long n_refusals, cap_refusals, served_refused;
+static const char *walk_what; /* names the image in reports */
+
+static void record_refusal(const char *rel, int err)
+{
+	if (n_refusals == cap_refusals) {
+		cap_refusals = cap_refusals ? 2 * cap_refusals : 64;
+		refusals = realloc(refusals, cap_refusals * sizeof(*refusals));
+		if (!refusals)
+			exit(2);
+	}
+	refusals[n_refusals].path = strdup(rel);
+	refusals[n_refusals++].err = err;
+}
+
+static void check_refusal(const char *rel)
+{
+	for (long i = 0; i < n_refusals; i++)
+		if (!strcmp(refusals[i].path, rel)) {
+			served_refused++;
+			fprintf(stderr, "%s: %s: the reference driver refuses it (%s), the driver under test serves it\n",
+				walk_what, *rel ? rel : "/", errname(refusals[i].err));
+			return;
+		}
+}
+
+static void clear_refusals(void)
+{
+	for (long i = 0; i < n_refusals; i++)
+		free(refusals[i].path);
+	n_refusals = 0;
+}
+
 static void walk(const char *path)
 {
 	struct stat st;
 	static char buf[1 << 16];
+	const char *rel = strlen(path) >= walk_root_len ? path + walk_root_len : path;
 
 	objects++;
 	if (lstat(path, &st)) {
+		if (walk_mode == WALK_RECORD)
+			record_refusal(rel, errno);
 		errors++;
 		return;
 	}
+	if (walk_mode == WALK_CHECK)
+		check_refusal(rel);
 	ssize_t n = llistxattr(path, buf, sizeof(buf));
 	if (n < 0) {
 		errors++;
@@ -197,57 +258,87 @@ static double now(void)
  */
 #define IMAGE_SECONDS 60.0
 
-static int fuzz(const char *base, const char *plan, const char *fstype, const char *dir,
-		const char *work)
+/*
+ * One image under one driver: write it to work, attach a loop device, mount
+ * read-only on dir, walk it in the given mode, unmount, detach. Returns 1 if
+ * it mounted, 0 if the mount was refused, -1 on a harness failure.
+ */
+static int one_image(const unsigned char *data, long size, const char *fstype, const char *dir,
+		     const char *work, enum walk_mode mode)
+{
+	int wfd = open(work, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (wfd < 0 || write(wfd, data, size) != size)
+		return perror("fuzz: write"), -1;
+	int ctl = open("/dev/loop-control", O_RDWR);
+	int n = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (n < 0)
+		return perror("fuzz: loop-control"), -1;
+	close(ctl);
+	char dev[32];
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	int lfd = open(dev, O_RDWR);
+	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, wfd) < 0)
+		return perror("fuzz: LOOP_SET_FD"), -1;
+	int mounted = 0;
+	if (mount(dev, dir, fstype, MS_RDONLY, NULL) == 0) {
+		mounted = 1;
+		walk_mode = mode;
+		walk_root_len = strlen(dir);
+		walk(dir);
+		walk_mode = WALK_PLAIN;
+		if (umount(dir))
+			return fprintf(stderr, "%s: umount failed\n", walk_what), -1;
+	}
+	ioctl(lfd, LOOP_CLR_FD, 0);
+	close(lfd);
+	close(wfd);
+	return mounted;
+}
+
+static int fuzz(const char *base, const char *plan, const char *reffs, const char *fstype,
+		const char *dir, const char *work)
 {
 	long size;
 	unsigned char *orig = slurp(base, &size), *data = malloc(size);
 	FILE *pl = fopen(plan, "r");
 	if (!orig || !data || !pl)
 		return perror("fuzz: open"), 2;
-	long images = 0, refused = 0, mounted = 0, slow = 0;
-	char *line = NULL;
+	int compare = strcmp(reffs, "-") != 0;
+	long images = 0, refused = 0, mounted = 0, slow = 0, ref_refused = 0;
+	char *line = NULL, what[256];
 	size_t cap = 0;
 	while (getline(&line, &cap, pl) > 0) {
 		double t0 = now();
+		snprintf(what, sizeof(what), "%s: image %ld", plan, images);
+		walk_what = what;
 		if (getenv("VMTOOLS_VERBOSE"))
-			fprintf(stderr, "%s: image %ld: %s", plan, images, line);
+			fprintf(stderr, "%s: %s", what, line);
 		memcpy(data, orig, size);
 		if (apply_line(data, size, line))
 			return 2;
-		int wfd = open(work, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (wfd < 0 || write(wfd, data, size) != size)
-			return perror("fuzz: write"), 2;
-		int ctl = open("/dev/loop-control", O_RDWR);
-		int n = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
-		if (n < 0)
-			return perror("fuzz: loop-control"), 2;
-		close(ctl);
-		char dev[32];
-		snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-		int lfd = open(dev, O_RDWR);
-		if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, wfd) < 0)
-			return perror("fuzz: LOOP_SET_FD"), 2;
 		images++;
-		if (mount(dev, dir, fstype, MS_RDONLY, NULL) == 0) {
-			mounted++;
-			walk(dir);
-			if (umount(dir))
-				return fprintf(stderr, "umount failed after image %ld\n", images - 1), 1;
-		} else {
-			refused++;
+		if (compare) {
+			/* The reference's errors are not this driver's: keep them apart. */
+			long e = errors, o = objects;
+			if (one_image(data, size, reffs, dir, work, WALK_RECORD) < 0)
+				return 2;
+			errors = e, objects = o;
+			ref_refused += n_refusals;
 		}
-		ioctl(lfd, LOOP_CLR_FD, 0);
-		close(lfd);
-		close(wfd);
+		int m = one_image(data, size, fstype, dir, work, compare ? WALK_CHECK : WALK_PLAIN);
+		if (m < 0)
+			return 2;
+		mounted += m;
+		refused += !m;
+		clear_refusals();
 		double t = now() - t0;
 		if (t > IMAGE_SECONDS / 10)
-			fprintf(stderr, "%s: image %ld (plan line %ld) took %.1f s\n", plan,
-				images - 1, images, t);
+			fprintf(stderr, "%s (plan line %ld) took %.1f s\n", what, images, t);
 		if (t > IMAGE_SECONDS)
 			slow++;
 	}
-	printf("%ld %ld %ld %ld\n", images, refused, mounted, errors);
+	printf("%ld %ld %ld %ld %ld %ld\n", images, refused, mounted, errors, ref_refused,
+	       served_refused);
 	return slow ? 1 : 0;
 }
 
@@ -605,6 +696,29 @@ static int dirents_root(const char *root)
 	return dirents_bad;
 }
 
+/* EXT4_IOC_SHUTDOWN / FS_IOC_SHUTDOWN and its flags (linux/fs.h names). */
+#define REXT4_IOC_SHUTDOWN _IOR('X', 125, uint32_t)
+
+static int shutdown_fs(const char *dir, const char *flag)
+{
+	uint32_t f;
+	if (!strcmp(flag, "default"))
+		f = 0;
+	else if (!strcmp(flag, "logflush"))
+		f = 1;
+	else if (!strcmp(flag, "nologflush"))
+		f = 2;
+	else
+		return fprintf(stderr, "shutdown: unknown flag %s\n", flag), 2;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return perror("shutdown: open"), 2;
+	int r = ioctl(fd, REXT4_IOC_SHUTDOWN, &f);
+	puts(r ? errname(errno) : "OK");
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "mount")) {
@@ -626,10 +740,12 @@ int main(int argc, char **argv)
 			puts(e ? errname(e) : "OK");
 		return 0;
 	}
-	if (argc == 7 && !strcmp(argv[1], "fuzz"))
-		return fuzz(argv[2], argv[3], argv[4], argv[5], argv[6]);
+	if (argc == 8 && !strcmp(argv[1], "fuzz"))
+		return fuzz(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7]);
 	if (argc == 6 && !strcmp(argv[1], "patch"))
 		return patch(argv[2], argv[3], atol(argv[4]), argv[5]);
+	if (argc == 4 && !strcmp(argv[1], "shutdown"))
+		return shutdown_fs(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "dirents"))
 		return dirents_root(argv[2]);
 	fprintf(stderr, "usage: see the comment at the top of vmtools.c\n");

@@ -2,7 +2,8 @@
 # What rext4 refuses to mount, with the exact errno and a dmesg line that
 # says why: read-write (EROFS, until the write path exists), not ext4
 # (EINVAL), unsupported incompat features (EINVAL, each named), a journal
-# that needs recovery (EINVAL), bad options (EINVAL); and unknown ro_compat
+# that needs recovery rext4 cannot replay (on a read-only device: EROFS;
+# with fast commits: EINVAL), bad options (EINVAL); and unknown ro_compat
 # features allow read-only mounts only. Damaged geometry (a truncated image,
 # an empty or misplaced inode table) fails with the errno the in-tree ext4
 # driver gives for the same image.
@@ -42,9 +43,25 @@ expect EINVAL "unsupported incompat feature: inline_data" rext4 "$(attach "$img"
 img=$(new_image casefold.img 64M -O casefold,encrypt)
 expect EINVAL "unsupported incompat feature: (casefold|encrypt)" rext4 "$(attach "$img")" 1
 
+# needs_recovery over an empty journal: replayed (nothing to do) on a
+# read-only mount, as ext4 does, and the flag is cleared so e2fsck is clean.
 img=$(new_image recover.img 64M)
 debugfs -w -R "feature needs_recovery" "$img" >/dev/null 2>&1
-expect EINVAL "journal needs recovery" rext4 "$(attach "$img")" 1
+d=$(attach "$img")
+expect OK "rext4 \(${d#/dev/}\): recovery complete" rext4 "$d" 1
+dumpe2fs -h "$img" 2>/dev/null | grep -q "needs_recovery" && fail "needs_recovery still set after rext4's replay"
+e2fsck -fn "$img" >/dev/null 2>&1 || fail "e2fsck -fn not clean after rext4's replay"
+# ... but not from a read-only device (ext4: EROFS), nor with fast commits
+# (rext4 cannot replay them), nor with noload on a read-write mount.
+img=$(new_image recover-ro.img 64M)
+debugfs -w -R "feature needs_recovery" "$img" >/dev/null 2>&1
+d=$(losetup -r -f --show "$img") && LOOPS+=("$d")
+like_ro() { local e; e=$(mount_errno ext4 "$d" "$mnt" 1); [ "$e" = OK ] && umount "$mnt"; echo "$e"; }
+[ "$(like_ro)" = EROFS ] || fail "in-tree ext4 mounted a read-only device needing recovery"
+expect EROFS "write access unavailable" rext4 "$d" 1
+img=$(new_image recover-fc.img 64M -O fast_commit)
+debugfs -w -R "feature needs_recovery" "$img" >/dev/null 2>&1
+expect EINVAL "fast commits" rext4 "$(attach "$img")" 1
 
 # like_ext4 WANT DMESG-PATTERN IMAGE: in-tree ext4 and rext4 both refuse
 # IMAGE read-only with errno WANT, and rext4 says why in dmesg.

@@ -16,12 +16,14 @@ use std::process::Command;
 use rext4_core::ondisk::crc::ext4_inode_csum_seed;
 use rext4_core::ondisk::dir::{ext4_dirblock_csum_verify, DirBlockIter};
 use rext4_core::ondisk::extent::{ext4_extent_block_csum_verify, ExtentNode, LeafLookup, NodeKind};
+use rext4_core::ondisk::features::EXT4_FEATURE_COMPAT_HAS_JOURNAL;
 use rext4_core::ondisk::group_desc::{ext4_group_desc_csum_verify, GroupDesc};
 use rext4_core::ondisk::hash::{effective_hash_version, ext4fs_dirhash};
 use rext4_core::ondisk::htree::{ext4_dx_csum_verify, DxNode, DxRoot};
 use rext4_core::ondisk::indirect::{block_to_path, indirect_entry};
 use rext4_core::ondisk::inode::{ext4_inode_csum_verify, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL};
 use rext4_core::ondisk::superblock::{Geometry, Superblock};
+use rext4_core::ondisk::system_zone::{group_zones, normalize, Zone};
 use rext4_core::ondisk::Error;
 
 /// Paths of the e2fsprogs tools the tests drive.
@@ -292,6 +294,51 @@ impl Image {
         }
         let inode = Inode::parse(&raw, &self.geo).expect("inode parses");
         (raw, inode)
+    }
+
+    /// Raw inode bytes as stored, nothing checked (for tests of the checks).
+    pub fn raw_inode(&self, ino: u32) -> Vec<u8> {
+        let loc = self.geo.inode_location(ino).expect("inode location");
+        let (_, gd) = self.group_desc(loc.group);
+        let block = self.read_block(gd.inode_table() + loc.table_block as u64);
+        let off = loc.offset as usize;
+        block[off..off + self.geo.inode_size as usize].to_vec()
+    }
+
+    /// Byte offset of inode `ino` in the image file.
+    pub fn inode_offset(&self, ino: u32) -> u64 {
+        let loc = self.geo.inode_location(ino).expect("inode location");
+        let (_, gd) = self.group_desc(loc.group);
+        (gd.inode_table() + loc.table_block as u64) * self.geo.block_size as u64 + loc.offset as u64
+    }
+
+    /// The file system's metadata zones (`block_validity`): group metadata
+    /// from the descriptors, and the journal's blocks.
+    pub fn system_zones(&self) -> Vec<Zone> {
+        let mut zones = Vec::new();
+        for g in 0..self.geo.groups_count {
+            let (_, gd) = self.group_desc(g);
+            zones.extend(
+                group_zones(&self.geo, g, &gd)
+                    .unwrap()
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+        let jino = self.sb.s_journal_inum;
+        if self.geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) && jino != 0 {
+            let (_, inode) = self.inode(jino);
+            for (_, pblk, len, _) in self.mapped_runs(jino, &inode) {
+                zones.push(Zone {
+                    start: pblk,
+                    count: len,
+                    ino: jino,
+                });
+            }
+        }
+        let n = normalize(&mut zones).unwrap();
+        zones.truncate(n);
+        zones
     }
 
     pub fn inode_seed(&self, ino: u32, inode: &Inode) -> u32 {
