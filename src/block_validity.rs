@@ -9,7 +9,7 @@ use kernel::prelude::*;
 
 use crate::error::{corrupt, describe};
 use crate::extent_status::EsKind;
-use crate::inode::{read_disk_inode, EXT4_EXTENTS_FL};
+use crate::inode::{read_journal_inode, EXT4_EXTENTS_FL};
 use crate::map::BlockMap;
 use crate::ondisk::{
     crc::ext4_inode_csum_seed,
@@ -89,8 +89,9 @@ pub(crate) struct JournalRun {
 }
 
 /// The mapped blocks of the journal inode `ino`, in logical order, and its
-/// size in blocks. Its map is checked for range only: the zones it would be
-/// checked against are still being built.
+/// size in blocks. The inode passes ext4's rules for a journal inode; its
+/// map is checked for range only: the zones it would be checked against are
+/// still being built.
 pub(crate) fn journal_runs(
     sb: &NewSuperBlock<Rext4Fs>,
     geo: &Geometry,
@@ -100,7 +101,7 @@ pub(crate) fn journal_runs(
     if ino < EXT4_ROOT_INO || ino > geo.inodes_count {
         return Err(EINVAL);
     }
-    let (di, _, block) = read_disk_inode(sb, geo, groups, ino)?;
+    let (di, block) = read_journal_inode(sb, geo, groups, ino)?;
     let size = di
         .size(geo)
         .map_err(|e| corrupt(sb.id(), ino.into(), block, e))?;

@@ -14,11 +14,12 @@ use crate::ondisk::{
     group_desc::GroupDesc,
     iget::{check_inum, projid, validate, IgetKind, Refusal, RefusalClass},
     inode::{
-        ext4_inode_csum_verify, FileType, Inode as DiskInode, EXT4_APPEND_FL, EXT4_COMPR_FL,
+        FileType, Inode as DiskInode, EXT4_APPEND_FL, EXT4_COMPR_FL,
         EXT4_DIRSYNC_FL, EXT4_ENCRYPT_FL, EXT4_FL_USER_VISIBLE, EXT4_IMMUTABLE_FL, EXT4_NOATIME_FL,
         EXT4_NODUMP_FL, EXT4_PROJINHERIT_FL, EXT4_SYNC_FL,
     },
     superblock::Geometry,
+    system_zone::SystemZones,
     Error as DiskError,
 };
 use crate::super_::Rext4Fs;
@@ -244,23 +245,37 @@ fn refuse(dev: &CStr, ino: u32, block: u64, how: IgetKind, r: Refusal) -> Error 
 
 use kernel::sync::aref::ARef;
 
-/// Reads on-disk inode `ino` from its inode table block, checksum checked
-/// and decoded: the inode, a copy of its bytes, and the block it is in. For
-/// inodes read before the metadata zones exist (the journal's); everything
-/// else goes through [`iget`].
-pub(crate) fn read_disk_inode(
+/// The journal inode `ino`, read before the metadata zones exist (they
+/// include its blocks), as `ext4_get_journal_inode()` reads it: every
+/// `__ext4_iget()` rule of a special inode, and a regular, unencrypted file.
+/// Returns the decoded inode and the block it is in.
+pub(crate) fn read_journal_inode(
     sb: &NewSuperBlock<Rext4Fs>,
     geo: &Geometry,
     groups: &[GroupDesc],
     ino: u32,
-) -> Result<(DiskInode, KVec<u8>, u64)> {
+) -> Result<(DiskInode, u64)> {
     let dev = sb.id();
     let (raw, block) = read_raw_inode(sb, geo, groups, ino)?;
-    if geo.has_metadata_csum() {
-        ext4_inode_csum_verify(&raw, geo, ino).map_err(|e| corrupt(dev, ino.into(), block, e))?;
+    let how = IgetKind::Special;
+    let di = validate(
+        &raw,
+        geo,
+        SystemZones::default(),
+        ino,
+        how,
+        kernel::page::PAGE_SIZE as u32,
+    )
+    .map_err(|r| refuse(dev, ino, block, how, r))?;
+    if di.file_type() != Ok(FileType::Regular) || di.has_flag(EXT4_ENCRYPT_FL) {
+        return Err(corrupt(
+            dev,
+            ino.into(),
+            block,
+            DiskError::Corrupt("invalid journal inode"),
+        ));
     }
-    let di = DiskInode::parse(&raw, geo).map_err(|e| corrupt(dev, ino.into(), block, e))?;
-    Ok((di, raw, block))
+    Ok((di, block))
 }
 
 /// A copy of on-disk inode `ino`'s bytes, and the block they are in.

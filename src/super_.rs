@@ -18,7 +18,11 @@ use kernel::{prelude::*, str::CStr, uaccess::UserPtr};
 use crate::ondisk::{
     features::*,
     group_desc::{ext4_group_desc_csum_verify, GroupDesc},
-    superblock::{Geometry, Superblock, EXT4_SUPERBLOCK_OFFSET, EXT4_SUPER_MAGIC},
+    jbd2::{JournalSuperblock, JBD2_FEATURE_INCOMPAT_FAST_COMMIT},
+    superblock::{
+        mark_recovery_complete, ErrorState, Geometry, Superblock, EXT4_SUPERBLOCK_OFFSET,
+        EXT4_SUPER_MAGIC,
+    },
     system_zone::{SystemZones, Zone},
     Error as DiskError,
 };
@@ -95,10 +99,14 @@ fn sb_location(bs: u32) -> (u64, usize) {
 
 impl SbInfo {
     /// Reads the super block and group descriptors. A journal that needs
-    /// recovery is replayed first (`recovered` is false) and everything is
-    /// read again (`recovered` is true): nothing read before the replay is
-    /// trusted after it.
-    fn read(sb: &NewSuperBlock<Rext4Fs>, opts: &MountOptions, recovered: bool) -> Result<Self> {
+    /// recovery is replayed first (`replayed` is `None`) and everything is
+    /// read again (`replayed` says what the replay found): nothing read
+    /// before the replay is trusted after it.
+    fn read(
+        sb: &NewSuperBlock<Rext4Fs>,
+        opts: &MountOptions,
+        replayed: Option<&Replayed>,
+    ) -> Result<Self> {
         let id = sb.id();
         // Read the super block with the smallest block size, then switch.
         sb.set_blocksize(1024)
@@ -122,6 +130,8 @@ impl SbInfo {
                 return Err(sb_errno(e));
             }
         };
+        // The error fields as they are before any replay (ext4_load_journal()).
+        let errors_before = ErrorState::of(raw).map_err(sb_errno)?;
         drop(bh);
 
         // Every incompat feature we cannot read, by name (ext4_feature_set_ok).
@@ -153,7 +163,7 @@ impl SbInfo {
         })?;
 
         let needs_recovery =
-            geo.has_incompat(EXT4_FEATURE_INCOMPAT_RECOVER) && !opts.noload && !recovered;
+            geo.has_incompat(EXT4_FEATURE_INCOMPAT_RECOVER) && !opts.noload && replayed.is_none();
         if needs_recovery {
             check_recoverable(sb, &geo, &disk)?;
         }
@@ -219,13 +229,25 @@ impl SbInfo {
         if needs_recovery {
             // ext4_load_journal(): replay, then read it all again.
             let runs = crate::block_validity::journal_runs(sb, &geo, &groups, disk.s_journal_inum)?;
-            recover_journal(sb, &geo, &runs)?;
-            drop(groups);
-            return Self::read(sb, opts, true);
+            let journal_errno = recover_journal(sb, &geo, &runs)?;
+            drop((cur, groups, runs));
+            let replayed = Replayed {
+                errors_before,
+                journal_errno,
+            };
+            return Self::read(sb, opts, Some(&replayed));
         }
-        if recovered {
-            // ext4_mark_recovery_complete(): the super block says the
-            // journal is clean, with the counts the descriptors sum to.
+        if let Some(r) = replayed {
+            // ext4_clear_journal_err() and ext4_mark_recovery_complete():
+            // the super block keeps its error state, says the journal is
+            // clean, and has the counts the descriptors sum to.
+            if r.journal_errno != 0 {
+                pr_warn!(
+                    "rext4 ({id}): Filesystem error recorded from previous mount: {}\n",
+                    r.journal_errno
+                );
+                pr_warn!("rext4 ({id}): Marked fs in need of filesystem check.\n");
+            }
             let free_inodes = u32::try_from(free_inodes).map_err(|_| EFSCORRUPTED)?;
             let (blk, off) = sb_location(geo.block_size);
             let mut bh = sb.bread(blk)?;
@@ -235,8 +257,10 @@ impl SbInfo {
                     .get_mut(off..)
                     .ok_or(DiskError::Corrupt("super block"))
                     .and_then(|raw| {
-                        crate::ondisk::superblock::mark_recovery_complete(
+                        mark_recovery_complete(
                             raw,
+                            &r.errors_before,
+                            r.journal_errno != 0,
                             free_blocks,
                             free_inodes,
                         )
@@ -301,13 +325,23 @@ fn check_recoverable(sb: &NewSuperBlock<Rext4Fs>, geo: &Geometry, disk: &Superbl
     Ok(())
 }
 
+/// What a journal replay leaves for the second reading of the super block.
+struct Replayed {
+    /// The super block's error state before the replay.
+    errors_before: ErrorState,
+    /// The error the journal had recorded (0: none).
+    journal_errno: i32,
+}
+
 /// Replays the journal whose blocks are `runs` (jbd2 does the replay) and
-/// leaves it empty.
+/// leaves it empty; returns the error the journal had recorded. A journal
+/// with fast commits is refused: jbd2 would skip them without ext4's
+/// replay callback, losing what they hold.
 fn recover_journal(
     sb: &NewSuperBlock<Rext4Fs>,
     geo: &Geometry,
     runs: &[crate::block_validity::JournalRun],
-) -> Result {
+) -> Result<i32> {
     let id = sb.id();
     let map = crate::block_validity::JournalRuns(runs);
     let blocks = runs
@@ -318,6 +352,18 @@ fn recover_journal(
         pr_err!("rext4 ({id}): journal inode has no block 0: cannot recover\n");
         return Err(EFSCORRUPTED);
     };
+    let jsb = sb.bread(start)?;
+    let incompat = JournalSuperblock::parse(jsb.data())
+        .map(|j| j.s_feature_incompat)
+        .map_err(|e| {
+            pr_err!("rext4 ({id}): journal super block: {}\n", describe(&e).1);
+            to_kernel(e)
+        })?;
+    drop(jsb);
+    if incompat & JBD2_FEATURE_INCOMPAT_FAST_COMMIT != 0 {
+        pr_err!("rext4 ({id}): the journal has fast commits, which rext4 cannot replay: mount once with ext4 or run e2fsck\n");
+        return Err(EINVAL);
+    }
     vfs::jbd2::recover(sb, &map, start, blocks, geo.block_size).inspect_err(|e| {
         pr_err!("rext4 ({id}): error loading journal: {}\n", e.to_errno());
     })
@@ -385,7 +431,7 @@ impl FileSystem for Rext4Fs {
     }
 
     fn fill_super(sb: &NewSuperBlock<Self>, opts: &MountOptions) -> Result<SbInfo> {
-        let info = SbInfo::read(sb, opts, false)?;
+        let info = SbInfo::read(sb, opts, None)?;
         sb.set_params(&vfs::super_block::SuperParams {
             magic: EXT4_SUPER_MAGIC.into(),
             maxbytes: info.geo.max_bytes(),

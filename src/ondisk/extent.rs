@@ -188,11 +188,27 @@ impl<'a> ExtentNode<'a> {
     /// [`Geometry::check_block_range`]. The checksum is separate
     /// ([`ext4_extent_block_csum_verify`]) because it needs the inode's seed.
     pub fn parse(buf: &'a [u8], kind: NodeKind, geo: &Geometry) -> Result<ExtentNode<'a>> {
+        Self::parse_with_depth(buf, kind, geo, EXT4_MAX_EXTENT_DEPTH)
+    }
+
+    /// The root as `__ext4_ext_check()` checks it at `iget`: trees up to 32
+    /// levels pass there (ext4 refuses deeper than
+    /// [`EXT4_MAX_EXTENT_DEPTH`] only when a lookup walks the tree).
+    pub fn parse_root_at_iget(i_block: &'a [u8], geo: &Geometry) -> Result<ExtentNode<'a>> {
+        Self::parse_with_depth(i_block, NodeKind::Root, geo, 32)
+    }
+
+    fn parse_with_depth(
+        buf: &'a [u8],
+        kind: NodeKind,
+        geo: &Geometry,
+        max_depth: u16,
+    ) -> Result<ExtentNode<'a>> {
         let header = ExtentHeader::parse(buf)?;
         if header.eh_magic != EXT4_EXT_MAGIC {
             return Err(Error::Corrupt("extent header magic"));
         }
-        if header.eh_depth > EXT4_MAX_EXTENT_DEPTH {
+        if header.eh_depth > max_depth {
             return Err(Error::Corrupt("extent tree too deep"));
         }
         if header.eh_max == 0 {

@@ -21,7 +21,7 @@ use super::inode::{
 use super::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
 use super::system_zone::SystemZones;
 use super::xattr::XattrList;
-use super::{bytes::le16, extent::ExtentNode, extent::NodeKind};
+use super::{bytes::le16, extent::ExtentNode};
 
 /// How an inode is asked for (`ext4_iget_flags`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,9 +286,9 @@ pub fn projid(inode: &Inode, geo: &Geometry) -> u32 {
 }
 
 /// `ext4_ext_check_inode()` / `ext4_ind_check_inode()`: the extent root in
-/// `i_block` parses (header, counts, sorted entries) and, like every nonzero
-/// block pointer of an indirect map, points inside the file system and at no
-/// metadata.
+/// `i_block` parses (header, counts, sorted entries, at most 32 levels) and,
+/// like the direct block pointers of an indirect map, points inside the file
+/// system and at no metadata.
 fn check_block_map(
     inode: &Inode,
     geo: &Geometry,
@@ -296,10 +296,16 @@ fn check_block_map(
     ino: u32,
 ) -> Result<(), Error> {
     if inode.has_flag(EXT4_EXTENTS_FL) {
-        let root = ExtentNode::parse(&inode.i_block, NodeKind::Root, geo)?;
+        let root = ExtentNode::parse_root_at_iget(&inode.i_block, geo)?;
         return zones.check_node(geo, &root, ino);
     }
-    zones.check_block_refs(geo, &inode.i_block, ino)
+    // Only the twelve direct pointers (EXT4_NDIR_BLOCKS): the indirect
+    // ones are checked when a read reaches them.
+    let direct = inode
+        .i_block
+        .get(..12 * 4)
+        .ok_or(Error::Corrupt("i_block"))?;
+    zones.check_block_refs(geo, direct, ino)
 }
 
 /// A fast symlink's size is that of its target: not 0, shorter than

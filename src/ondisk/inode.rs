@@ -140,6 +140,8 @@ pub const S_IFCHR: u16 = 0o020000;
 pub const S_IFIFO: u16 = 0o010000;
 
 const I_CHECKSUM_LO_OFFSET: usize = 0x7C;
+/// `sizeof(struct ext4_inode) - EXT4_GOOD_OLD_INODE_SIZE`.
+const EXT4_KNOWN_EXTRA_ISIZE: u16 = 32;
 const I_EXTRA_ISIZE_OFFSET: usize = 0x80;
 const I_CHECKSUM_HI_OFFSET: usize = 0x82;
 /// `EXT4_EPOCH_MASK`: the two low bits of an `_extra` time word.
@@ -276,8 +278,17 @@ impl Inode {
         } else {
             0
         };
+        // A large inode with i_extra_isize 0 is read as if it were 32, the
+        // size of the fields ext4 knows (__ext4_iget() sets it so before
+        // decoding times, crtime and i_version_hi); xattrs still see 0.
+        let decoded_isize = match (geo.inode_size > EXT4_GOOD_OLD_INODE_SIZE, i_extra_isize) {
+            (true, 0) => {
+                EXT4_KNOWN_EXTRA_ISIZE.min(geo.inode_size.saturating_sub(EXT4_GOOD_OLD_INODE_SIZE))
+            }
+            _ => i_extra_isize,
+        };
         let fits_end =
-            usize::from(EXT4_GOOD_OLD_INODE_SIZE).saturating_add(usize::from(i_extra_isize));
+            usize::from(EXT4_GOOD_OLD_INODE_SIZE).saturating_add(usize::from(decoded_isize));
         // EXT4_FITS_IN_INODE(): a field is present if it ends inside the
         // extended area that i_extra_isize declares.
         let extra16 = |off: usize| -> Result<Option<u16>> {
@@ -318,7 +329,12 @@ impl Inode {
             l_i_gid_high: le16(b, 0x7A, W)?,
             l_i_checksum_lo: le16(b, I_CHECKSUM_LO_OFFSET, W)?,
             i_extra_isize,
-            i_checksum_hi: extra16(I_CHECKSUM_HI_OFFSET)?,
+            // The checksum is verified before ext4 widens i_extra_isize: its
+            // high half exists only if the stored i_extra_isize covers it.
+            i_checksum_hi: match i_extra_isize {
+                0 => None,
+                _ => extra16(I_CHECKSUM_HI_OFFSET)?,
+            },
             i_ctime_extra: extra32(0x84)?,
             i_mtime_extra: extra32(0x88)?,
             i_atime_extra: extra32(0x8C)?,

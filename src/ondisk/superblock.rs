@@ -178,12 +178,57 @@ pub fn ext4_superblock_csum(raw: &[u8]) -> Result<u32> {
 
 const W: &str = "superblock too short";
 
+/// The error-tracking bytes of the super block, `s_error_count` to
+/// `s_mount_opts` (`EXT4_S_ERR_START..EXT4_S_ERR_END`): written outside
+/// the journal, so a replay may bring back an older copy of them.
+pub const S_ERR_RANGE: core::ops::Range<usize> = 0x194..0x200;
+const S_STATE_OFFSET: usize = 0x3A;
+
+/// What the super block said about errors before a journal replay, to be
+/// kept across it (`ext4_load_journal()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorState {
+    /// The bytes of [`S_ERR_RANGE`].
+    pub area: [u8; 0x200 - 0x194],
+    /// Whether `s_state` had `EXT4_ERROR_FS`.
+    pub error_fs: bool,
+}
+
+impl ErrorState {
+    /// The error state of the 1024 super block bytes `raw`.
+    pub fn of(raw: &[u8]) -> Result<ErrorState> {
+        Ok(ErrorState {
+            area: array(raw, S_ERR_RANGE.start, W)?,
+            error_fs: le16(raw, S_STATE_OFFSET, W)? & EXT4_ERROR_FS != 0,
+        })
+    }
+}
+
 /// The super block update that ends a journal recovery at mount
-/// (`ext4_mark_recovery_complete()` with `ext4_commit_super()`'s summary
-/// counts), on the 1024 bytes of `raw`: clears `needs_recovery`, stores the
-/// free block and inode counts summed from the group descriptors, and
-/// recomputes `s_checksum` under `metadata_csum`.
-pub fn mark_recovery_complete(raw: &mut [u8], free_blocks: u64, free_inodes: u32) -> Result<()> {
+/// (`ext4_load_journal()`, `ext4_clear_journal_err()` and
+/// `ext4_mark_recovery_complete()` with `ext4_commit_super()`'s summary
+/// counts), on the 1024 bytes of `raw` as the replay left them: the error
+/// fields and `EXT4_ERROR_FS` as they were before the replay (`before`),
+/// `EXT4_ERROR_FS` also when the journal recorded an error, `needs_recovery`
+/// cleared, the free block and inode counts summed from the group
+/// descriptors, and `s_checksum` recomputed under `metadata_csum`.
+pub fn mark_recovery_complete(
+    raw: &mut [u8],
+    before: &ErrorState,
+    journal_error: bool,
+    free_blocks: u64,
+    free_inodes: u32,
+) -> Result<()> {
+    raw.get_mut(S_ERR_RANGE)
+        .ok_or(Error::Corrupt(W))?
+        .copy_from_slice(&before.area);
+    let mut state = le16(raw, S_STATE_OFFSET, W)?;
+    if before.error_fs || journal_error {
+        state |= EXT4_ERROR_FS;
+    }
+    raw.get_mut(S_STATE_OFFSET..S_STATE_OFFSET + 2)
+        .ok_or(Error::Corrupt(W))?
+        .copy_from_slice(&state.to_le_bytes());
     let incompat = le32(raw, 0x60, W)? & !EXT4_FEATURE_INCOMPAT_RECOVER;
     put_le32(raw, 0x60, incompat, W)?;
     // Low and high halves of the 64-bit count: the casts keep 32 bits each.

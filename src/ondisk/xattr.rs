@@ -140,15 +140,13 @@ impl<'a> XattrList<'a> {
         let inode_size = usize::from(geo.inode_size);
         let area = sub(raw_inode, 0, inode_size, "inode too short")?;
         let start = usize::from(EXT4_GOOD_OLD_INODE_SIZE).saturating_add(usize::from(extra_isize));
-        if extra_isize == 0 || start.saturating_add(4) > inode_size {
+        // EXT4_INODE_HAS_XATTR_SPACE(): room for the magic and the
+        // terminating entry, or ext4 does not look at the area at all.
+        if extra_isize == 0 || start.saturating_add(EXT4_XATTR_IBODY_HEADER_SIZE + 4) > inode_size {
             return Ok(None);
         }
         if le32(area, start, "xattr ibody")? != EXT4_XATTR_MAGIC {
             return Ok(None);
-        }
-        // The magic fits but not the terminating entry after it.
-        if start.saturating_add(EXT4_XATTR_IBODY_HEADER_SIZE + 4) > inode_size {
-            return Err(Error::Corrupt("in-inode xattr block too small"));
         }
         let first = start.saturating_add(EXT4_XATTR_IBODY_HEADER_SIZE);
         let entries = area

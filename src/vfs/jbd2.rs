@@ -63,14 +63,17 @@ unsafe extern "C" fn journal_bmap(
 /// physical block `start`, the rest found through `map`. On success the
 /// replayed blocks are on the device, the device cache is flushed, and the
 /// journal is marked empty; the caller then clears the super block's
-/// `needs_recovery` flag. The journal is closed again before this returns.
+/// `needs_recovery` flag. Returns the error the journal had recorded (a
+/// negative errno from an abort, 0 for none), now cleared in the journal
+/// as `ext4_clear_journal_err()` does; the caller marks the file system in
+/// error for it. The journal is closed again before this returns.
 pub(crate) fn recover<T: FileSystem>(
     sb: &NewSuperBlock<T>,
     map: &dyn JournalMap,
     start: u64,
     blocks: u32,
     block_size: u32,
-) -> Result {
+) -> Result<i32> {
     let len = c_int::try_from(blocks).map_err(|_| EFSCORRUPTED)?;
     let bs = c_int::try_from(block_size).map_err(|_| EINVAL)?;
     let private = Private { map };
@@ -82,20 +85,34 @@ pub(crate) fn recover<T: FileSystem>(
     // `fs_dev`. jbd2 reads the journal super block at `start`.
     let journal = unsafe { bindings::jbd2_journal_init_dev(bdev, bdev, start, len, bs) };
     let journal = from_err_ptr(journal)?;
-    // SAFETY: `journal` was just created and is not yet shared (no commit
-    // thread until `jbd2_journal_load`); `private` outlives it, as it is
-    // destroyed below. JBD2_BARRIER makes recovery flush the device cache
-    // (ext4's default `barrier`).
+    // SAFETY: `journal` was just created; nothing reads `j_private`,
+    // `j_bmap` or `j_flags` until `jbd2_journal_load` (no commit thread
+    // yet), and `private` outlives the journal, which is destroyed below.
+    // JBD2_BARRIER makes recovery flush the device cache (ext4's default
+    // `barrier`).
     let loaded = unsafe {
         (*journal).j_private = (&raw const private).cast_mut().cast();
         (*journal).j_bmap = Some(journal_bmap);
         (*journal).j_flags |= bindings::JBD2_BARRIER as usize;
         bindings::jbd2_journal_load(journal)
     };
+    let mut recorded = 0;
+    if loaded == 0 {
+        // SAFETY: a loaded journal; only this thread uses it (its commit
+        // thread has no transaction to commit).
+        unsafe {
+            recorded = bindings::jbd2_journal_errno(journal);
+            if recorded != 0 {
+                bindings::jbd2_journal_clear_err(journal);
+                bindings::jbd2_journal_update_sb_errno(journal);
+            }
+        }
+    }
     // SAFETY: `journal` is live; after a failed load ext4 destroys it the
     // same way. Destroying kills the commit thread `jbd2_journal_load`
     // started and marks a loaded journal empty; nothing uses it afterwards.
     let destroyed = unsafe { bindings::jbd2_journal_destroy(journal) };
     kernel::error::to_result(loaded)?;
-    kernel::error::to_result(destroyed)
+    kernel::error::to_result(destroyed)?;
+    Ok(recorded)
 }

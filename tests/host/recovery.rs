@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 use std::process::Command;
 
 use common::*;
-use rext4_core::ondisk::superblock::{mark_recovery_complete, Superblock};
+use rext4_core::ondisk::superblock::{mark_recovery_complete, ErrorState, Superblock};
 
 #[test]
 fn recovery_complete_clears_the_flag_and_sums_the_counts() {
@@ -50,9 +50,24 @@ fn recovery_complete_clears_the_flag_and_sums_the_counts() {
         let mut raw = vec![0u8; 1024];
         f.read_exact_at(&mut raw, 1024).unwrap();
         assert!(dumpe2fs_header(&tools, &img)["Filesystem features"].contains("needs_recovery"));
-        mark_recovery_complete(&mut raw, free_blocks, free_inodes as u32).unwrap();
-        f.write_all_at(&raw, 1024).unwrap();
-        drop(f);
+        let before = ErrorState::of(&raw).unwrap();
+        assert!(!before.error_fs);
+        // A replay may bring back an older copy of the error fields
+        // (s_error_count here): the update puts back what was there before.
+        let mut replayed = raw.clone();
+        replayed[0x194..0x198].copy_from_slice(&5u32.to_le_bytes());
+        let mut with_error = replayed.clone();
+        mark_recovery_complete(
+            &mut replayed,
+            &before,
+            false,
+            free_blocks,
+            free_inodes as u32,
+        )
+        .unwrap();
+        assert_eq!(ErrorState::of(&replayed).unwrap(), before, "{name}");
+        f.write_all_at(&replayed, 1024).unwrap();
+        let raw = replayed;
 
         // Our own parser accepts it (checksum included) ...
         let sb = Superblock::parse(&raw).unwrap();
@@ -74,5 +89,24 @@ fn recovery_complete_clears_the_flag_and_sums_the_counts() {
                 String::from_utf8_lossy(&out.stdout)
             );
         }
+        // An error the journal recorded marks the file system in error,
+        // which e2fsprogs sees.
+        mark_recovery_complete(
+            &mut with_error,
+            &before,
+            true,
+            free_blocks,
+            free_inodes as u32,
+        )
+        .unwrap();
+        assert!(ErrorState::of(&with_error).unwrap().error_fs);
+        f.write_all_at(&with_error, 1024).unwrap();
+        drop(f);
+        let h = dumpe2fs_header(&tools, &img);
+        assert!(
+            h["Filesystem state"].contains("with errors"),
+            "{name}: {:?}",
+            h["Filesystem state"]
+        );
     }
 }
