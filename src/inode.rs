@@ -14,9 +14,9 @@ use crate::ondisk::{
     group_desc::GroupDesc,
     iget::{check_inum, projid, validate, IgetKind, Refusal, RefusalClass},
     inode::{
-        FileType, Inode as DiskInode, EXT4_APPEND_FL, EXT4_COMPR_FL,
-        EXT4_DIRSYNC_FL, EXT4_ENCRYPT_FL, EXT4_FL_USER_VISIBLE, EXT4_IMMUTABLE_FL, EXT4_NOATIME_FL,
-        EXT4_NODUMP_FL, EXT4_PROJINHERIT_FL, EXT4_SYNC_FL,
+        FileType, Inode as DiskInode, EXT4_APPEND_FL, EXT4_COMPR_FL, EXT4_DIRSYNC_FL,
+        EXT4_ENCRYPT_FL, EXT4_FL_USER_VISIBLE, EXT4_IMMUTABLE_FL, EXT4_NOATIME_FL, EXT4_NODUMP_FL,
+        EXT4_PROJINHERIT_FL, EXT4_SYNC_FL,
     },
     superblock::Geometry,
     system_zone::SystemZones,
