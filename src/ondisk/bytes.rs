@@ -83,3 +83,12 @@ pub fn put_le32(b: &mut [u8], off: usize, v: u32, what: &'static str) -> Result<
         .copy_from_slice(&v.to_le_bytes());
     Ok(())
 }
+
+/// Stores `v` little-endian at `off`; `Corrupt(what)` if it does not fit.
+pub fn put_le16(b: &mut [u8], off: usize, v: u16, what: &'static str) -> Result<()> {
+    b.get_mut(off..off.saturating_add(2))
+        .filter(|s| s.len() == 2)
+        .ok_or(Error::Corrupt(what))?
+        .copy_from_slice(&v.to_le_bytes());
+    Ok(())
+}

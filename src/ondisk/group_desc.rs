@@ -6,7 +6,7 @@
 //! inode table it points at are inside the file system, as
 //! `ext4_check_descriptors()` does before the kernel trusts them.
 
-use super::bytes::{le16, le32, lo_hi, sub};
+use super::bytes::{le16, le32, lo_hi, put_le16, put_le32, sub};
 use super::crc::{crc16, ext4_chksum};
 use super::error::{Error, Result};
 use super::features::{EXT4_FEATURE_INCOMPAT_FLEX_BG, EXT4_FEATURE_INCOMPAT_META_BG};
@@ -90,6 +90,85 @@ impl GroupDesc {
             gd.bg_inode_bitmap_csum_hi = le16(b, 0x3A, W)?;
         }
         Ok(gd)
+    }
+
+    /// Stores the descriptor into the first `geo.desc_size` bytes of `raw`
+    /// (the encoder of [`GroupDesc::parse`]); bytes it has no field for are
+    /// left as they are. `bg_checksum` is stored as held: recompute it with
+    /// [`ext4_group_desc_csum_set`] after a change.
+    pub fn encode(&self, raw: &mut [u8], geo: &Geometry) -> Result<()> {
+        let size = usize::try_from(geo.desc_size).map_err(|_| Error::Corrupt(W))?;
+        let b = raw.get_mut(..size).ok_or(Error::Corrupt(W))?;
+        put_le32(b, 0x00, self.bg_block_bitmap_lo, W)?;
+        put_le32(b, 0x04, self.bg_inode_bitmap_lo, W)?;
+        put_le32(b, 0x08, self.bg_inode_table_lo, W)?;
+        put_le16(b, 0x0C, self.bg_free_blocks_count_lo, W)?;
+        put_le16(b, 0x0E, self.bg_free_inodes_count_lo, W)?;
+        put_le16(b, 0x10, self.bg_used_dirs_count_lo, W)?;
+        put_le16(b, 0x12, self.bg_flags, W)?;
+        put_le32(b, 0x14, self.bg_exclude_bitmap_lo, W)?;
+        put_le16(b, 0x18, self.bg_block_bitmap_csum_lo, W)?;
+        put_le16(b, 0x1A, self.bg_inode_bitmap_csum_lo, W)?;
+        put_le16(b, 0x1C, self.bg_itable_unused_lo, W)?;
+        put_le16(b, BG_CHECKSUM_OFFSET, self.bg_checksum, W)?;
+        if geo.desc_size >= 64 {
+            put_le32(b, 0x20, self.bg_block_bitmap_hi, W)?;
+            put_le32(b, 0x24, self.bg_inode_bitmap_hi, W)?;
+            put_le32(b, 0x28, self.bg_inode_table_hi, W)?;
+            put_le16(b, 0x2C, self.bg_free_blocks_count_hi, W)?;
+            put_le16(b, 0x2E, self.bg_free_inodes_count_hi, W)?;
+            put_le16(b, 0x30, self.bg_used_dirs_count_hi, W)?;
+            put_le16(b, 0x32, self.bg_itable_unused_hi, W)?;
+            put_le32(b, 0x34, self.bg_exclude_bitmap_hi, W)?;
+            put_le16(b, 0x38, self.bg_block_bitmap_csum_hi, W)?;
+            put_le16(b, 0x3A, self.bg_inode_bitmap_csum_hi, W)?;
+        }
+        Ok(())
+    }
+
+    /// `ext4_free_group_clusters_set()`: the low half, and the high half
+    /// only where the descriptor has one.
+    pub fn set_free_blocks_count(&mut self, geo: &Geometry, n: u32) {
+        self.bg_free_blocks_count_lo = (n & 0xFFFF) as u16;
+        if geo.desc_size >= 64 {
+            self.bg_free_blocks_count_hi = (n >> 16) as u16;
+        }
+    }
+
+    /// `ext4_free_inodes_set()`.
+    pub fn set_free_inodes_count(&mut self, geo: &Geometry, n: u32) {
+        self.bg_free_inodes_count_lo = (n & 0xFFFF) as u16;
+        if geo.desc_size >= 64 {
+            self.bg_free_inodes_count_hi = (n >> 16) as u16;
+        }
+    }
+
+    /// `ext4_block_bitmap_csum_set()`: stores the checksum of `bitmap`
+    /// (no-op without `metadata_csum`; the high half only where the
+    /// descriptor has one).
+    pub fn set_block_bitmap_csum(&mut self, geo: &Geometry, bitmap: &[u8]) -> Result<()> {
+        let len =
+            usize::try_from(geo.blocks_per_group / 8).map_err(|_| Error::Corrupt("bitmap"))?;
+        if let Some(c) = bitmap_csum(geo, bitmap, len)? {
+            self.bg_block_bitmap_csum_lo = (c & 0xFFFF) as u16;
+            if geo.desc_size >= EXT4_BG_BLOCK_BITMAP_CSUM_HI_END {
+                self.bg_block_bitmap_csum_hi = (c >> 16) as u16;
+            }
+        }
+        Ok(())
+    }
+
+    /// `ext4_inode_bitmap_csum_set()`.
+    pub fn set_inode_bitmap_csum(&mut self, geo: &Geometry, bitmap: &[u8]) -> Result<()> {
+        let len =
+            usize::try_from(geo.inodes_per_group / 8).map_err(|_| Error::Corrupt("bitmap"))?;
+        if let Some(c) = bitmap_csum(geo, bitmap, len)? {
+            self.bg_inode_bitmap_csum_lo = (c & 0xFFFF) as u16;
+            if geo.desc_size >= EXT4_BG_INODE_BITMAP_CSUM_HI_END {
+                self.bg_inode_bitmap_csum_hi = (c >> 16) as u16;
+            }
+        }
+        Ok(())
     }
 
     /// `ext4_block_bitmap()`.
@@ -246,6 +325,16 @@ pub fn ext4_group_desc_csum(geo: &Geometry, group: u32, raw: &[u8]) -> Result<Op
     Ok(Some(crc))
 }
 
+/// `ext4_group_desc_csum_set()`: stores the checksum of the descriptor in
+/// `raw` (as encoded) into its `bg_checksum`; a no-op without descriptor
+/// checksums.
+pub fn ext4_group_desc_csum_set(geo: &Geometry, group: u32, raw: &mut [u8]) -> Result<()> {
+    if let Some(c) = ext4_group_desc_csum(geo, group, raw)? {
+        put_le16(raw, BG_CHECKSUM_OFFSET, c, W)?;
+    }
+    Ok(())
+}
+
 /// `ext4_group_desc_csum_verify()`.
 pub fn ext4_group_desc_csum_verify(geo: &Geometry, group: u32, raw: &[u8]) -> Result<()> {
     let stored = le16(raw, BG_CHECKSUM_OFFSET, W)?;
@@ -284,6 +373,16 @@ pub fn ext4_inode_bitmap_csum_verify(geo: &Geometry, gd: &GroupDesc, bitmap: &[u
     )
 }
 
+/// The crc32c of the first `len` bytes of a bitmap, or `None` without
+/// `metadata_csum`.
+fn bitmap_csum(geo: &Geometry, bitmap: &[u8], len: usize) -> Result<Option<u32>> {
+    if !geo.has_metadata_csum() {
+        return Ok(None);
+    }
+    let data = sub(bitmap, 0, len, "bitmap too short")?;
+    Ok(Some(ext4_chksum(geo.csum_seed, data)))
+}
+
 fn bitmap_csum_verify(
     geo: &Geometry,
     bitmap: &[u8],
@@ -292,11 +391,9 @@ fn bitmap_csum_verify(
     hi_end: u32,
     what: &'static str,
 ) -> Result<()> {
-    if !geo.has_metadata_csum() {
+    let Some(mut csum) = bitmap_csum(geo, bitmap, len)? else {
         return Ok(());
-    }
-    let data = sub(bitmap, 0, len, "bitmap too short")?;
-    let mut csum = ext4_chksum(geo.csum_seed, data);
+    };
     if geo.desc_size < hi_end {
         csum &= 0xFFFF;
     }
