@@ -28,6 +28,10 @@ extern crate std;
 #[path = "ondisk/mod.rs"]
 pub mod ondisk;
 
+/// ext4 logic over a transaction (the write path's shared layer).
+#[path = "libext4/mod.rs"]
+pub mod libext4;
+
 /// Runs a byte string through every parser; for the fuzz target and the
 /// stable mutation test only.
 #[doc(hidden)]

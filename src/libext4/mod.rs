@@ -1,0 +1,17 @@
+//! ext4 logic over block buffers, for the write path: layer 4 of rext4,
+//! between the on-disk format ([`super::ondisk`]) and the kernel glue. It
+//! changes metadata only through a [`trans::Trans`], which the kernel
+//! implements over buffer heads and jbd2 handles and the host tests over an
+//! image file, so the same code runs in both and the host tests judge it
+//! with e2fsck (the way XFS shares `libxfs/` with xfsprogs;
+//! `../shared/design/write-path.md`). `no_std`, no allocation, no panics.
+//!
+//! So far: the transaction interface and the block bitmap allocator. It is
+//! built into the host crate only until the kernel side of [`trans::Trans`]
+//! (a jbd2 handle) exists.
+//!
+//! Siblings refer to each other and to the on-disk layer through `super::`,
+//! never `crate::`, because the crate root differs between the two builds.
+
+pub mod balloc;
+pub mod trans;

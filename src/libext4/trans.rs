@@ -1,0 +1,25 @@
+//! The one way the library changes metadata: a transaction over block
+//! buffers, in the spirit of `xfs_trans` and ext4's `ext4_journal_*`
+//! helpers. The kernel's implementation takes jbd2 write access before a
+//! change and marks the buffer dirty in the handle after it (or, without a
+//! journal, marks it dirty in the buffer cache); the host's keeps the
+//! changed blocks and writes them to the image at commit.
+
+use super::super::ondisk::Result;
+
+/// A running transaction.
+pub trait Trans {
+    /// A referenced block buffer.
+    type Buf;
+
+    /// Reads block `blk` of the file system.
+    fn bread(&mut self, blk: u64) -> Result<Self::Buf>;
+
+    /// The bytes of `b` as the transaction sees them.
+    fn data<'a>(&'a self, b: &'a Self::Buf) -> &'a [u8];
+
+    /// Changes `b` with `f`: write access, the change, then the buffer
+    /// marked dirty in the transaction, in one call so no step can be
+    /// skipped. The caller recomputes any checksum inside `f`.
+    fn edit<R>(&mut self, b: &Self::Buf, f: impl FnOnce(&mut [u8]) -> R) -> Result<R>;
+}
