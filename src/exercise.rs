@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Host-only harness that runs one byte string through every parser of the
 //! on-disk layer and every accessor of what they return. Shared by the
 //! stable mutation test (`tests/host/mutate.rs`) and the cargo-fuzz target

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Host build of rext4's on-disk format layer.
 //!
 //! The kernel module includes the very same `src/ondisk/` files as one of its

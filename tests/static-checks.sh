@@ -4,6 +4,7 @@
 #    unimplemented! outside tests (a proven-safe line says "// ok-panic: why");
 #  - `unsafe` only in the bindings/wrapper layers (src/bindings, src/vfs);
 #  - every unsafe block there has a SAFETY comment;
+#  - an SPDX line at the top of every source file under src/ and tests/host/;
 #  - rustfmt-clean.
 set -u
 cd "$(dirname "$0")/.."
@@ -31,6 +32,10 @@ for f in $(grep -lE 'unsafe \{' $src); do
 			if (!ok) { print f":"NR": unsafe block without a SAFETY comment"; n++ }
 		}
 		END { exit n > 0 }' "$f" || bad=1
+done
+# Every source file says its license first (after a shebang).
+for f in $(find src tests/host -name '*.rs' -o -name '*.c' -o -name '*.h' | sort); do
+	head -n 3 "$f" | grep -q 'SPDX-License-Identifier' || { echo "$f: no SPDX line"; bad=1; }
 done
 if command -v rustfmt >/dev/null; then
 	roots=$(ls src/rext4_main.rs src/host_lib.rs 2>/dev/null)

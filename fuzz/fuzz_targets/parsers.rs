@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! cargo-fuzz target: every on-disk parser over arbitrary bytes. The first
 //! byte picks one of the sample geometries (block size, checksums, 64bit,
 //! inode size, large_dir, hash signedness); the rest is the structure.

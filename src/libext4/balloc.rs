@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Block allocation from the group bitmaps (the bitmap side of ext4's
 //! `mballoc.c`/`balloc.c`): find a free block at or after a goal, mark it,
 //! and keep the group descriptor's free count and the bitmap and descriptor

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! ext4 logic over block buffers, for the write path: layer 4 of rext4,
 //! between the on-disk format ([`super::ondisk`]) and the kernel glue. It
 //! changes metadata only through a [`trans::Trans`], which the kernel

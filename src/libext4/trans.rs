@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The one way the library changes metadata: a transaction over block
 //! buffers, in the spirit of `xfs_trans` and ext4's `ext4_journal_*`
 //! helpers. The kernel's implementation takes jbd2 write access before a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! POSIX ACLs as ext4 stores them in the `system.posix_acl_access` and
 //! `system.posix_acl_default` xattrs (`fs/ext4/acl.h`): a 4-byte header with
 //! version 1, then entries of 4 bytes (`ACL_USER_OBJ`, `ACL_GROUP_OBJ`,

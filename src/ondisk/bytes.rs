@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Checked little- and big-endian field readers over byte slices. All decoding
 //! in this layer goes through these so that a short or truncated buffer turns
 //! into `Error::Corrupt` naming the field, instead of an out-of-bounds panic,

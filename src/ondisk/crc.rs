@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Checksums used by ext4 and JBD2: crc32c (Castagnoli) for everything under
 //! `metadata_csum`, and the ANSI crc16 that older `uninit_bg`/`gdt_csum` file
 //! systems use for group descriptors. The tables are built at compile time so

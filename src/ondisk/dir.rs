@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Linear directory blocks: a chain of `struct ext4_dir_entry_2` records that
 //! tile the block exactly, each `rec_len` bytes long (`inode`, `rec_len`,
 //! `name_len`, `file_type`, name padded to 4 bytes). Unused space is either a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Listing a directory in hash order, as `ext4_dx_readdir()` does for every
 //! directory that is indexed, or could become indexed (one block long on a
 //! `dir_index` file system).

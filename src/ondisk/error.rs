@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The one error type of the on-disk layer. Every parser reports what is wrong
 //! with a static string naming the structure and field (the kernel glue logs it
 //! and maps the variant to an errno), because a parser never panics and never

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Extent tree nodes (`fs/ext4/ext4_extents.h`): a 12-byte header followed by
 //! either index entries (interior nodes) or extents (leaves), in the inode's
 //! 60-byte `i_block` (the root) or in whole blocks ending with a crc32c tail.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! ext4 feature flags (compat, ro_compat, incompat): the bit values from
 //! `fs/ext4/ext4.h`, their e2fsprogs names (so messages and tests line up with
 //! `dumpe2fs` and `mke2fs -O`), and the sets this implementation supports. An

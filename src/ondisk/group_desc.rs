@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Block group descriptors (`struct ext4_group_desc`, 32 bytes, or 64 and more
 //! with `64bit`) and the block/inode bitmap checksums they carry. Where each
 //! descriptor lives is [`super::superblock::Geometry::group_desc_location`];

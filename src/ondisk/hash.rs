@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Directory-index name hashes (`fs/ext4/hash.c`): the legacy
 //! `dx_hack_hash`, a cut-down MD4 and TEA, each in a signed-char and an
 //! unsigned-char flavour because the original code fed `char` bytes whose

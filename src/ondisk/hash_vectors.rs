@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 // Generated from debugfs 1.47.0 `dx_hash`; see hash.rs. Do not edit by hand.
 #[rustfmt::skip]
 #[allow(clippy::type_complexity)]

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Hashed directory index blocks (`fs/ext4/namei.c`). Block 0 of an indexed
 //! directory is a `dx_root`: fake `.` and `..` records (the `..` one spanning
 //! the rest of the block, so old code sees an empty block), a `dx_root_info`

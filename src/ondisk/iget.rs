@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The rules an inode must pass before the kernel hands it out: every
 //! refusal of `__ext4_iget()` and `check_igot_inode()` (`fs/ext4/inode.c`,
 //! 7.3), in the order ext4 applies them, so the same damaged inode meets the

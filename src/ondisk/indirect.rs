@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! ext2/ext3-style block maps (`fs/ext4/indirect.c`): `i_block` holds 12
 //! direct block numbers, then one single-, one double- and one
 //! triple-indirect block number, and each indirect block is an array of

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The on-disk inode (`struct ext4_inode`): 128 bytes of base fields plus, in
 //! larger inodes, `i_extra_isize` bytes of extended fields (checksum high half,
 //! nanosecond timestamps, creation time, version, project). The extended fields

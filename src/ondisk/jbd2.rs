@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The JBD2 journal superblock (`include/linux/jbd2.h`), stored big-endian in
 //! the first block of the journal inode. The mount path only needs to know
 //! whether the journal is usable and whether it holds transactions that must

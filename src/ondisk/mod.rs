@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! ext4 on-disk format: layer 3 of rext4. Pure decoders and checksum
 //! verifiers for every structure the module reads from disk, written against
 //! `core` only so the same files build inside the kernel module and as the

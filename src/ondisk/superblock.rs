@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The ext4 superblock (`struct ext4_super_block`, 1024 bytes at byte offset
 //! 1024 of the device) and the validated geometry derived from it. Decoding is
 //! split in two on purpose: [`Superblock::parse`] only checks the magic and the

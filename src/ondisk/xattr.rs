@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Extended attributes (`fs/ext4/xattr.h`). They live in two places with the
 //! same entry format: in the inode body after `i_extra_isize` (a 4-byte magic,
 //! then entries, values addressed from the first entry) and in one external

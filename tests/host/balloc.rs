@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The block allocator of the shared write layer (`libext4::balloc`), run
 //! through a host transaction over a real mkfs.ext4 image, judged by
 //! e2fsprogs: after allocating, e2fsck -fn reports exactly the allocated

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Targeted corruption of every structure taken from a real `mkfs.ext4`
 //! image: a flipped bit must surface as `BadChecksum`, and a semantic error
 //! whose checksum has been recomputed must surface as the specific `Corrupt`

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Hash-order readdir (`ondisk::dx_readdir`) on images made by mkfs.ext4 and
 //! indexed by `e2fsck -D`:
 //! - every directory lists each live name exactly once ('.' and '..' first

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Cross-checks the directory hash functions against a live `debugfs
 //! dx_hash` for every algorithm, signedness, a zero and a random seed, and a
 //! set of pseudo-random names (including bytes >= 0x80, where the signed and

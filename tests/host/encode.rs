@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The encoders beside the decoders, for the write path: every group
 //! descriptor of real mkfs.ext4 images re-encodes to its stored bytes, its
 //! checksum and its bitmaps' checksums are recomputed to the stored values,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Every refusal of `__ext4_iget()`, on real images: mkfs.ext4 builds a small
 //! tree, debugfs damages one field of one inode (recomputing its checksum),
 //! and `ondisk::iget::validate`, the function the module's `iget` calls,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Decodes real images built by this machine's `mkfs.ext4 -d` in many
 //! configurations and compares every decoded value with what e2fsprogs
 //! (`dumpe2fs`, `debugfs`) reports for the same image: superblock fields,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stable-toolchain stand-in for the fuzzer: a few hundred thousand buffers,
 //! made by mutating real metadata blocks from `mkfs.ext4` images (and some
 //! pure random ones), are fed to every parser through

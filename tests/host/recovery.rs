@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The super block update that ends a journal replay at mount
 //! (`ondisk::superblock::mark_recovery_complete`), on real images: mkfs
 //! makes one, debugfs sets `needs_recovery` and skews the free counts, and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! System zones (block_validity) built from real `mkfs.ext4` images with
 //! the ondisk code, compared with what e2fsprogs says the metadata is:
 //! `dumpe2fs` for super block backups, descriptor blocks, reserved GDT

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Shared helpers for the host integration tests: locating e2fsprogs, a tiny
 //! temporary-directory guard, building images with `mkfs.ext4 -d`, running
 //! `debugfs`/`dumpe2fs` and parsing their output, and a minimal userspace
