@@ -8,7 +8,8 @@
 //! with e2fsck (the way XFS shares `libxfs/` with xfsprogs;
 //! `../shared/design/write-path.md`). `no_std`, no allocation, no panics.
 //!
-//! So far: the transaction interface and the block bitmap allocator. It is
+//! So far: the transaction interface and the block and inode bitmap
+//! allocators. It is
 //! built into the host crate only until the kernel side of [`trans::Trans`]
 //! (a jbd2 handle) exists.
 //!
@@ -16,4 +17,5 @@
 //! never `crate::`, because the crate root differs between the two builds.
 
 pub mod balloc;
+pub mod ialloc;
 pub mod trans;

@@ -145,6 +145,22 @@ impl GroupDesc {
         }
     }
 
+    /// `ext4_used_dirs_set()`.
+    pub fn set_used_dirs_count(&mut self, geo: &Geometry, n: u32) {
+        self.bg_used_dirs_count_lo = (n & 0xFFFF) as u16;
+        if geo.desc_size >= 64 {
+            self.bg_used_dirs_count_hi = (n >> 16) as u16;
+        }
+    }
+
+    /// `ext4_itable_unused_set()`.
+    pub fn set_itable_unused(&mut self, geo: &Geometry, n: u32) {
+        self.bg_itable_unused_lo = (n & 0xFFFF) as u16;
+        if geo.desc_size >= 64 {
+            self.bg_itable_unused_hi = (n >> 16) as u16;
+        }
+    }
+
     /// `ext4_block_bitmap_csum_set()`: stores the checksum of `bitmap`
     /// (no-op without `metadata_csum`; the high half only where the
     /// descriptor has one).

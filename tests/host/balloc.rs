@@ -11,110 +11,17 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
 use common::*;
 use rext4_core::libext4::balloc::{alloc_block, free_block};
-use rext4_core::libext4::trans::Trans;
 use rext4_core::ondisk::group_desc::EXT4_BG_BLOCK_UNINIT;
-use rext4_core::ondisk::superblock::Geometry;
-use rext4_core::ondisk::{Error, Result};
+use rext4_core::ondisk::Error;
 
-/// The host's transaction: blocks read from the image, changed in memory,
-/// written back at commit. It refuses to hand out data for a block it was
-/// not asked to read, as jbd2 refuses a change without write access.
-struct ImageTrans {
-    file: File,
-    bs: u64,
-    blocks: BTreeMap<u64, Vec<u8>>,
-    dirty: BTreeSet<u64>,
-}
-
-impl ImageTrans {
-    fn new(img: &Path, geo: &Geometry) -> ImageTrans {
-        ImageTrans {
-            file: OpenOptions::new().read(true).write(true).open(img).unwrap(),
-            bs: u64::from(geo.block_size),
-            blocks: BTreeMap::new(),
-            dirty: BTreeSet::new(),
-        }
-    }
-
-    fn commit(self) -> usize {
-        for b in &self.dirty {
-            self.file
-                .write_all_at(&self.blocks[b], b * self.bs)
-                .unwrap();
-        }
-        self.file.sync_all().unwrap();
-        self.dirty.len()
-    }
-}
-
-impl Trans for ImageTrans {
-    type Buf = u64;
-
-    fn bread(&mut self, blk: u64) -> Result<u64> {
-        if !self.blocks.contains_key(&blk) {
-            let mut buf = vec![0u8; self.bs as usize];
-            self.file
-                .read_exact_at(&mut buf, blk * self.bs)
-                .map_err(|_| Error::Corrupt("read"))?;
-            self.blocks.insert(blk, buf);
-        }
-        Ok(blk)
-    }
-
-    fn data<'a>(&'a self, b: &'a u64) -> &'a [u8] {
-        &self.blocks[b]
-    }
-
-    fn edit<R>(&mut self, b: &u64, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
-        let buf = self
-            .blocks
-            .get_mut(b)
-            .ok_or(Error::Corrupt("edit without read"))?;
-        self.dirty.insert(*b);
-        Ok(f(buf))
-    }
-}
-
-/// e2fsck -fn's block bitmap differences: (marked used but free, marked
-/// free but used), and its whole output.
 fn bitmap_differences(tools: &Tools, img: &Path) -> (BTreeSet<u64>, BTreeSet<u64>, String) {
-    let e2fsck = tools.e2fsck.as_ref().expect("e2fsck");
-    let out = Command::new(e2fsck).arg("-fn").arg(img).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (mut minus, mut plus) = (BTreeSet::new(), BTreeSet::new());
-    let mut in_diff = false;
-    for tok in text.split_whitespace() {
-        if tok == "differences:" {
-            in_diff = true;
-            continue;
-        }
-        if !in_diff {
-            continue;
-        }
-        let (set, rest) = match tok.as_bytes().first() {
-            Some(b'-') => (&mut minus, &tok[1..]),
-            Some(b'+') => (&mut plus, &tok[1..]),
-            _ => {
-                in_diff = false;
-                continue;
-            }
-        };
-        let rest = rest.trim_start_matches('(').trim_end_matches(')');
-        let (a, b) = match rest.split_once("--") {
-            Some((a, b)) => (a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap()),
-            None => (rest.parse::<u64>().unwrap(), rest.parse::<u64>().unwrap()),
-        };
-        set.extend(a..=b);
-    }
-    (minus, plus, text)
+    e2fsck_bitmap_differences(tools, img, "Block")
 }
 
 fn free_per_group(tools: &Tools, img: &Path) -> Vec<u32> {

@@ -9,8 +9,8 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -860,4 +860,106 @@ pub fn build_tree(bigdir: usize, sparse_far: bool) -> Tree {
         xattrs,
         bigdir_names,
     }
+}
+
+/// The host's transaction: blocks read from the image, changed in memory,
+/// written back at commit. It refuses to hand out data for a block it was
+/// not asked to read, as jbd2 refuses a change without write access.
+pub struct ImageTrans {
+    file: File,
+    bs: u64,
+    blocks: BTreeMap<u64, Vec<u8>>,
+    dirty: BTreeSet<u64>,
+}
+
+impl ImageTrans {
+    pub fn new(img: &Path, geo: &Geometry) -> ImageTrans {
+        ImageTrans {
+            file: OpenOptions::new().read(true).write(true).open(img).unwrap(),
+            bs: u64::from(geo.block_size),
+            blocks: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+        }
+    }
+
+    pub fn commit(self) -> usize {
+        for b in &self.dirty {
+            self.file
+                .write_all_at(&self.blocks[b], b * self.bs)
+                .unwrap();
+        }
+        self.file.sync_all().unwrap();
+        self.dirty.len()
+    }
+}
+
+impl rext4_core::libext4::trans::Trans for ImageTrans {
+    type Buf = u64;
+
+    fn bread(&mut self, blk: u64) -> rext4_core::ondisk::Result<u64> {
+        if !self.blocks.contains_key(&blk) {
+            let mut buf = vec![0u8; self.bs as usize];
+            self.file
+                .read_exact_at(&mut buf, blk * self.bs)
+                .map_err(|_| Error::Corrupt("read"))?;
+            self.blocks.insert(blk, buf);
+        }
+        Ok(blk)
+    }
+
+    fn data<'a>(&'a self, b: &'a u64) -> &'a [u8] {
+        &self.blocks[b]
+    }
+
+    fn edit<R>(
+        &mut self,
+        b: &u64,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> rext4_core::ondisk::Result<R> {
+        let buf = self
+            .blocks
+            .get_mut(b)
+            .ok_or(Error::Corrupt("edit without read"))?;
+        self.dirty.insert(*b);
+        Ok(f(buf))
+    }
+}
+
+/// e2fsck -fn's `kind` ("Block" or "Inode") bitmap differences: (marked
+/// used but free, marked free but used), and its whole output.
+pub fn e2fsck_bitmap_differences(
+    tools: &Tools,
+    img: &Path,
+    kind: &str,
+) -> (
+    std::collections::BTreeSet<u64>,
+    std::collections::BTreeSet<u64>,
+    String,
+) {
+    let e2fsck = tools.e2fsck.as_ref().expect("e2fsck");
+    let out = Command::new(e2fsck).arg("-fn").arg(img).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (mut minus, mut plus) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    let heading = format!("{kind} bitmap differences:");
+    if let Some(at) = text.find(&heading) {
+        let list = &text[at + heading.len()..];
+        let list = &list[..list.find("Fix?").unwrap_or(list.len())];
+        for tok in list.split_whitespace() {
+            let (set, rest) = match tok.as_bytes().first() {
+                Some(b'-') => (&mut minus, &tok[1..]),
+                Some(b'+') => (&mut plus, &tok[1..]),
+                _ => panic!("unexpected token {tok:?} in {heading}"),
+            };
+            let rest = rest.trim_start_matches('(').trim_end_matches(')');
+            let (a, b) = match rest.split_once("--") {
+                Some((a, b)) => (a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap()),
+                None => (rest.parse::<u64>().unwrap(), rest.parse::<u64>().unwrap()),
+            };
+            set.extend(a..=b);
+        }
+    }
+    (minus, plus, text)
 }
