@@ -90,7 +90,9 @@ pub fn alloc_inode<T: Trans>(
         }
         let uninit = geo.has_group_desc_csum() && gd.has_flag(EXT4_BG_INODE_UNINIT);
         if uninit && group == 0 {
-            return Err(Error::Corrupt("inode bitmap for group 0 marked uninitialized"));
+            return Err(Error::Corrupt(
+                "inode bitmap for group 0 marked uninitialized",
+            ));
         }
         let bbuf = tx.bread(gd.inode_bitmap())?;
         let bit = if uninit {
