@@ -9,7 +9,7 @@
 //! inode-level rules the kernel applies on `iget`: checksum, 64-bit size,
 //! huge_file block counts, device number encodings and fast symlinks.
 
-use super::bytes::{array, le16, le32, lo_hi, sub};
+use super::bytes::{array, le16, le32, lo_hi, put_le16, put_le32, sub};
 use super::crc::ext4_chksum;
 use super::error::{Error, Result};
 use super::features::{
@@ -505,6 +505,86 @@ impl Inode {
         }
         Ok(target)
     }
+}
+
+impl Inode {
+    /// Stores the inode into the first `geo.inode_size` bytes of `raw` (the
+    /// encoder of [`Inode::parse`]): the base fields, and each extended
+    /// field that is present (`Some`); the bytes after them (in-inode
+    /// xattrs) are left as they are. The checksum fields are stored as
+    /// held: recompute them with [`ext4_inode_csum_set`] after a change.
+    pub fn encode(&self, raw: &mut [u8], geo: &Geometry) -> Result<()> {
+        let inode_size = usize::from(geo.inode_size);
+        let b = raw.get_mut(..inode_size).ok_or(Error::Corrupt(W))?;
+        let p16 = |b: &mut [u8], off, v| put_le16(b, off, v, W);
+        let p32 = |b: &mut [u8], off, v| put_le32(b, off, v, W);
+        p16(b, 0x00, self.i_mode)?;
+        p16(b, 0x02, self.i_uid)?;
+        p32(b, 0x04, self.i_size_lo)?;
+        p32(b, 0x08, self.i_atime)?;
+        p32(b, 0x0C, self.i_ctime)?;
+        p32(b, 0x10, self.i_mtime)?;
+        p32(b, 0x14, self.i_dtime)?;
+        p16(b, 0x18, self.i_gid)?;
+        p16(b, 0x1A, self.i_links_count)?;
+        p32(b, 0x1C, self.i_blocks_lo)?;
+        p32(b, 0x20, self.i_flags)?;
+        p32(b, 0x24, self.l_i_version)?;
+        b.get_mut(0x28..0x28 + EXT4_I_BLOCK_SIZE)
+            .ok_or(Error::Corrupt(W))?
+            .copy_from_slice(&self.i_block);
+        p32(b, 0x64, self.i_generation)?;
+        p32(b, 0x68, self.i_file_acl_lo)?;
+        p32(b, 0x6C, self.i_size_high)?;
+        p32(b, 0x70, self.i_obso_faddr)?;
+        p16(b, 0x74, self.l_i_blocks_high)?;
+        p16(b, 0x76, self.l_i_file_acl_high)?;
+        p16(b, 0x78, self.l_i_uid_high)?;
+        p16(b, 0x7A, self.l_i_gid_high)?;
+        p16(b, I_CHECKSUM_LO_OFFSET, self.l_i_checksum_lo)?;
+        if geo.inode_size > EXT4_GOOD_OLD_INODE_SIZE {
+            p16(b, I_EXTRA_ISIZE_OFFSET, self.i_extra_isize)?;
+        }
+        let extra16 = [(I_CHECKSUM_HI_OFFSET, self.i_checksum_hi)];
+        for (off, v) in extra16 {
+            if let Some(v) = v {
+                p16(b, off, v)?;
+            }
+        }
+        let extra32 = [
+            (0x84, self.i_ctime_extra),
+            (0x88, self.i_mtime_extra),
+            (0x8C, self.i_atime_extra),
+            (0x90, self.i_crtime),
+            (0x94, self.i_crtime_extra),
+            (0x98, self.i_version_hi),
+            (0x9C, self.i_projid),
+        ];
+        for (off, v) in extra32 {
+            if let Some(v) = v {
+                p32(b, off, v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `ext4_inode_csum_set()`: stores the checksum of inode `ino` (`raw`, as
+/// encoded) into `i_checksum_lo` and, where the inode has it,
+/// `i_checksum_hi`; a no-op without `metadata_csum` or for non-Linux
+/// creators, as in the kernel.
+pub fn ext4_inode_csum_set(raw: &mut [u8], geo: &Geometry, ino: u32) -> Result<()> {
+    if geo.creator_os != EXT4_OS_LINUX || !geo.has_metadata_csum() {
+        return Ok(());
+    }
+    let inode = Inode::parse(raw, geo)?;
+    let seed = super::crc::ext4_inode_csum_seed(geo.csum_seed, ino, inode.i_generation);
+    let csum = ext4_inode_csum(raw, geo, inode.i_extra_isize, seed)?;
+    put_le16(raw, I_CHECKSUM_LO_OFFSET, (csum & 0xFFFF) as u16, W)?;
+    if inode.i_checksum_hi.is_some() {
+        put_le16(raw, I_CHECKSUM_HI_OFFSET, (csum >> 16) as u16, W)?;
+    }
+    Ok(())
 }
 
 /// The inode checksum (`ext4_inode_csum()`) over the first `geo.inode_size`

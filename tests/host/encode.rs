@@ -16,6 +16,7 @@ use common::*;
 use rext4_core::ondisk::group_desc::{
     ext4_group_desc_csum_set, EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT,
 };
+use rext4_core::ondisk::inode::{ext4_inode_csum_set, Inode};
 
 const VARIANTS: &[(&str, &[&str])] = &[
     ("4k-csum-64bit", &["-b", "4096"]),
@@ -96,5 +97,55 @@ fn group_descriptors_and_bitmap_checksums_round_trip() {
             );
             assert!(!text.to_lowercase().contains("checksum"), "{name}: {text}");
         }
+    }
+}
+
+#[test]
+fn inodes_round_trip() {
+    let Some(tools) = tools() else { return };
+    let tree = build_tree(50, false);
+    for &(name, args) in VARIANTS
+        .iter()
+        .chain([("128-byte", &["-b", "1024", "-I", "128"][..])].iter())
+    {
+        let work = TempDir::new(name);
+        let img = work.path().join("fs.img");
+        mkfs(&tools, &img, 48 << 20, args, Some(tree.dir.path()));
+        let im = Image::open(&img);
+        let geo = &im.geo;
+        let mut checked = 0;
+        // Every inode of the first group's table, used or not.
+        for ino in 1..=geo.inodes_per_group {
+            let raw = im.raw_inode(ino);
+            let inode = Inode::parse(&raw, geo).unwrap();
+            let mut enc = raw.clone();
+            enc[..128].fill(0);
+            if geo.inode_size > 128 {
+                let extra = usize::from(inode.i_extra_isize);
+                let covered = 128 + if extra == 0 { 32 } else { extra };
+                enc[0x80..0x82].fill(0);
+                if extra != 0 {
+                    enc[0x82..covered.max(0x84)].fill(0);
+                } else {
+                    enc[0x84..covered].fill(0);
+                }
+            }
+            inode.encode(&mut enc, geo).unwrap();
+            assert_eq!(enc, raw, "{name}: inode {ino} re-encodes differently");
+            if geo.has_metadata_csum() && inode.i_mode != 0 {
+                let mut c = raw.clone();
+                c[0x7C..0x7E].fill(0);
+                if inode.i_checksum_hi.is_some() {
+                    c[0x82..0x84].fill(0);
+                }
+                ext4_inode_csum_set(&mut c, geo, ino).unwrap();
+                assert_eq!(c, raw, "{name}: inode {ino} checksum");
+                checked += 1;
+            }
+        }
+        assert!(
+            !geo.has_metadata_csum() || checked >= 10,
+            "{name}: {checked} checksums"
+        );
     }
 }
