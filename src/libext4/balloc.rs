@@ -10,9 +10,10 @@
 //! Not yet: reservations, preallocation, extents of several blocks, and the
 //! rule that a block freed in a transaction is not reused before it commits.
 
-use super::super::ondisk::group_desc::{ext4_group_desc_csum_set, GroupDesc, EXT4_BG_BLOCK_UNINIT};
+use super::super::ondisk::group_desc::EXT4_BG_BLOCK_UNINIT;
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Error, Result};
+use super::desc::{read_desc, write_desc};
 use super::trans::Trans;
 
 /// The group and bit of block `blk`.
@@ -40,23 +41,6 @@ fn blocks_in_group(geo: &Geometry, group: u32) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::OutOfRange("group"))
 }
 
-/// The descriptor of `group`, and where it is.
-fn read_desc<T: Trans>(
-    tx: &mut T,
-    geo: &Geometry,
-    group: u32,
-) -> Result<(T::Buf, usize, GroupDesc)> {
-    let loc = geo.group_desc_location(group)?;
-    let buf = tx.bread(loc.block)?;
-    let off = usize::try_from(loc.offset).map_err(|_| Error::Corrupt("descriptor offset"))?;
-    let raw = tx
-        .data(&buf)
-        .get(off..)
-        .ok_or(Error::Corrupt("descriptor offset"))?;
-    let gd = GroupDesc::parse(raw, geo)?;
-    Ok((buf, off, gd))
-}
-
 fn bit_is_set(bitmap: &[u8], bit: usize) -> Result<bool> {
     let byte = bitmap
         .get(bit / 8)
@@ -68,8 +52,8 @@ fn bit_is_set(bitmap: &[u8], bit: usize) -> Result<bool> {
 /// free count by one, and rewrites both checksums. Fails with `Corrupt` if
 /// the bit already has that value (a double allocation or a double free).
 fn flip<T: Trans>(tx: &mut T, geo: &Geometry, group: u32, bit: usize, used: bool) -> Result<()> {
-    let (dbuf, off, mut gd) = read_desc(tx, geo, group)?;
-    let bbuf = tx.bread(gd.block_bitmap())?;
+    let mut d = read_desc(tx, geo, group)?;
+    let bbuf = tx.bread(d.gd.block_bitmap())?;
     if bit_is_set(tx.data(&bbuf), bit)? == used {
         return Err(Error::Corrupt(if used {
             "block already in use"
@@ -82,24 +66,18 @@ fn flip<T: Trans>(tx: &mut T, geo: &Geometry, group: u32, bit: usize, used: bool
         if let Some(byte) = bm.get_mut(bit / 8) {
             *byte ^= 1 << (bit % 8);
         }
-        csum = gd.set_block_bitmap_csum(geo, bm);
+        csum = d.gd.set_block_bitmap_csum(geo, bm);
     })?;
     csum?;
-    let free = gd.free_blocks_count();
+    let free = d.gd.free_blocks_count();
     let free = if used {
         free.checked_sub(1)
     } else {
         free.checked_add(1)
     }
     .ok_or(Error::Corrupt("group free blocks count"))?;
-    gd.set_free_blocks_count(geo, free);
-    tx.edit(&dbuf, |b| {
-        let raw = b
-            .get_mut(off..)
-            .ok_or(Error::Corrupt("descriptor offset"))?;
-        gd.encode(raw, geo)?;
-        ext4_group_desc_csum_set(geo, group, raw)
-    })?
+    d.gd.set_free_blocks_count(geo, free);
+    write_desc(tx, geo, group, &d)
 }
 
 /// Allocates one block, the first free one at or after `goal` (any block
@@ -114,7 +92,7 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
             .and_then(|g| g.checked_rem(groups))
             .ok_or(Error::OutOfRange("group"))?;
         let start = if i == 0 { goal_bit } else { 0 };
-        let (_, _, gd) = read_desc(tx, geo, group)?;
+        let gd = read_desc(tx, geo, group)?.gd;
         if gd.has_flag(EXT4_BG_BLOCK_UNINIT) || gd.free_blocks_count() == 0 {
             continue;
         }

@@ -12,45 +12,11 @@
 //! is not initialised (`BLOCK_UNINIT`) are passed over, as in
 //! [`super::balloc`]. Writing the inode itself is the caller's.
 
-use super::super::ondisk::group_desc::{
-    ext4_group_desc_csum_set, GroupDesc, EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT,
-};
+use super::super::ondisk::group_desc::{EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT};
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Error, Result};
+use super::desc::{read_desc, write_desc};
 use super::trans::Trans;
-
-fn read_desc<T: Trans>(
-    tx: &mut T,
-    geo: &Geometry,
-    group: u32,
-) -> Result<(T::Buf, usize, GroupDesc)> {
-    let loc = geo.group_desc_location(group)?;
-    let buf = tx.bread(loc.block)?;
-    let off = usize::try_from(loc.offset).map_err(|_| Error::Corrupt("descriptor offset"))?;
-    let raw = tx
-        .data(&buf)
-        .get(off..)
-        .ok_or(Error::Corrupt("descriptor offset"))?;
-    let gd = GroupDesc::parse(raw, geo)?;
-    Ok((buf, off, gd))
-}
-
-fn write_desc<T: Trans>(
-    tx: &mut T,
-    geo: &Geometry,
-    group: u32,
-    buf: &T::Buf,
-    off: usize,
-    gd: &GroupDesc,
-) -> Result<()> {
-    tx.edit(buf, |b| {
-        let raw = b
-            .get_mut(off..)
-            .ok_or(Error::Corrupt("descriptor offset"))?;
-        gd.encode(raw, geo)?;
-        ext4_group_desc_csum_set(geo, group, raw)
-    })?
-}
 
 fn bit_is_set(bitmap: &[u8], bit: usize) -> Result<bool> {
     let byte = bitmap
@@ -84,7 +50,8 @@ pub fn alloc_inode<T: Trans>(
             .and_then(|g| g.checked_add(i))
             .and_then(|g| g.checked_rem(groups))
             .ok_or(Error::OutOfRange("group"))?;
-        let (dbuf, off, mut gd) = read_desc(tx, geo, group)?;
+        let mut d = read_desc(tx, geo, group)?;
+        let gd = &mut d.gd;
         if gd.has_flag(EXT4_BG_BLOCK_UNINIT) || gd.free_inodes_count() == 0 {
             continue;
         }
@@ -161,7 +128,7 @@ pub fn alloc_inode<T: Trans>(
             let dirs = gd.used_dirs_count().saturating_add(1);
             gd.set_used_dirs_count(geo, dirs);
         }
-        write_desc(tx, geo, group, &dbuf, off, &gd)?;
+        write_desc(tx, geo, group, &d)?;
         let ino = group_first_ino(geo, group)?
             .checked_add(rel.saturating_sub(1))
             .ok_or(Error::OutOfRange("inode"))?;
@@ -184,7 +151,8 @@ pub fn free_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, is_dir: bool) 
         return Err(Error::Corrupt("inodes per group"));
     };
     let bit = usize::try_from(bit).map_err(|_| Error::OutOfRange("inode"))?;
-    let (dbuf, off, mut gd) = read_desc(tx, geo, group)?;
+    let mut d = read_desc(tx, geo, group)?;
+    let gd = &mut d.gd;
     if gd.has_flag(EXT4_BG_INODE_UNINIT) {
         return Err(Error::Corrupt("inode already free"));
     }
@@ -212,5 +180,5 @@ pub fn free_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, is_dir: bool) 
             .ok_or(Error::Corrupt("group used dirs count"))?;
         gd.set_used_dirs_count(geo, dirs);
     }
-    write_desc(tx, geo, group, &dbuf, off, &gd)
+    write_desc(tx, geo, group, &d)
 }

@@ -17,5 +17,6 @@
 //! never `crate::`, because the crate root differs between the two builds.
 
 pub mod balloc;
+pub mod desc;
 pub mod ialloc;
 pub mod trans;

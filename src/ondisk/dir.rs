@@ -276,6 +276,117 @@ pub fn ext4_dirblock_csum_verify(block: &[u8], inode_seed: u32) -> Result<()> {
     Ok(())
 }
 
+/// `ext4_dirblock_csum_set()`: stores the leaf checksum in the block's tail.
+pub fn ext4_dirblock_csum_set(block: &mut [u8], inode_seed: u32) -> Result<()> {
+    let csum = ext4_dirblock_csum(block, inode_seed)?;
+    let off = dirent_tail_offset(block)
+        .ok_or(Error::BadChecksum("no space for directory leaf checksum"))?;
+    super::bytes::put_le32(block, off.saturating_add(8), csum, "dirent tail")
+}
+
+/// Where a new record can go in a directory leaf block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Split the record at `offset` (keeping `used` bytes of it, 0 for an
+    /// unused record) and put the new one after that, in `rec_len - used`.
+    Free {
+        /// The record to split or reuse.
+        offset: usize,
+        /// Bytes its own name keeps (0 if unused).
+        used: usize,
+        /// Its current length.
+        rec_len: usize,
+    },
+    /// The block has no record with room for it.
+    NoSpace,
+    /// A live record already has this name (`EEXIST`).
+    Exists,
+}
+
+/// Where the record `name` would go in one leaf block of a linear
+/// directory (`ext4_find_dest_de()`): the first record before the checksum
+/// tail whose slack (or, unused, whose whole length) holds it. Reads only.
+pub fn find_slot(block: &[u8], geo: &Geometry, name: &[u8]) -> Result<Slot> {
+    if name.is_empty() || name.len() > EXT4_NAME_LEN {
+        return Err(Error::OutOfRange("name length"));
+    }
+    let top = dirent_tail_offset(block).unwrap_or(block.len());
+    let need = ext4_dir_rec_len(name.len());
+    let mut slot = Slot::NoSpace;
+    for e in DirBlockIter::for_fs(block, geo) {
+        let e = e?;
+        if e.offset >= top {
+            break;
+        }
+        if e.inode != 0 && e.name == name {
+            return Ok(Slot::Exists);
+        }
+        let used = match e.inode {
+            0 => 0,
+            _ => ext4_dir_rec_len(e.name.len()),
+        };
+        if slot == Slot::NoSpace && e.rec_len.saturating_sub(used) >= need {
+            slot = Slot::Free {
+                offset: e.offset,
+                used,
+                rec_len: e.rec_len,
+            };
+        }
+    }
+    Ok(slot)
+}
+
+/// Writes the record `name` -> `ino` into `slot` of `block`
+/// (`ext4_insert_dentry()`); `file_type` is stored only with the `filetype`
+/// feature. Returns the new record's offset. The caller recomputes the
+/// checksum tail ([`ext4_dirblock_csum_set`]).
+pub fn insert_entry(
+    block: &mut [u8],
+    geo: &Geometry,
+    slot: Slot,
+    name: &[u8],
+    ino: u32,
+    file_type: u8,
+) -> Result<usize> {
+    let Slot::Free {
+        offset,
+        used,
+        rec_len,
+    } = slot
+    else {
+        return Err(Error::OutOfRange("no slot"));
+    };
+    let size = block.len();
+    let at = if used != 0 {
+        let len = rec_len_to_disk(used, size)?;
+        super::bytes::put_le16(block, offset.saturating_add(4), len, "dirent")?;
+        offset.saturating_add(used)
+    } else {
+        offset
+    };
+    let new_len = rec_len_to_disk(rec_len.saturating_sub(used), size)?;
+    let ft = match geo.has_incompat(super::features::EXT4_FEATURE_INCOMPAT_FILETYPE) {
+        true => file_type,
+        false => 0,
+    };
+    let name_len = u8::try_from(name.len()).map_err(|_| Error::OutOfRange("name length"))?;
+    if name.is_empty() || ext4_dir_rec_len(name.len()) > rec_len.saturating_sub(used) {
+        return Err(Error::OutOfRange("name does not fit the slot"));
+    }
+    super::bytes::put_le32(block, at, ino, "dirent")?;
+    super::bytes::put_le16(block, at.saturating_add(4), new_len, "dirent")?;
+    block
+        .get_mut(at.saturating_add(6)..at.saturating_add(EXT4_DIR_ENTRY_HEADER))
+        .ok_or(Error::Corrupt("dirent"))?
+        .copy_from_slice(&[name_len, ft]);
+    block
+        .get_mut(at.saturating_add(EXT4_DIR_ENTRY_HEADER)..)
+        .and_then(|b| b.get_mut(..name.len()))
+        .ok_or(Error::Corrupt("dirent"))?
+        .copy_from_slice(name);
+    Ok(at)
+}
+
 #[cfg(test)]
 // Test blocks are built with fixed, in-range offsets.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
