@@ -8,10 +8,10 @@
 //! with e2fsck (the way XFS shares `libxfs/` with xfsprogs;
 //! `../shared/design/write-path.md`). `no_std`, no allocation, no panics.
 //!
-//! So far: the transaction interface and the block and inode bitmap
-//! allocators. It is
-//! built into the host crate only until the kernel side of [`trans::Trans`]
-//! (a jbd2 handle) exists.
+//! So far: the transaction interface, the block and inode bitmap
+//! allocators, and the first namespace operation (creating an empty file
+//! in a linear directory). It is built into the host crate only until the
+//! kernel side of [`trans::Trans`] (a jbd2 handle) exists.
 //!
 //! Siblings refer to each other and to the on-disk layer through `super::`,
 //! never `crate::`, because the crate root differs between the two builds.
@@ -19,4 +19,5 @@
 pub mod balloc;
 pub mod desc;
 pub mod ialloc;
+pub mod namei;
 pub mod trans;
