@@ -10,7 +10,9 @@
 //! `Unsupported` until the extent tree and htree code exist.
 
 use super::super::ondisk::crc::ext4_inode_csum_seed;
-use super::super::ondisk::dir::{ext4_dirblock_csum_set, find_slot, insert_entry, Slot};
+use super::super::ondisk::dir::{
+    ext4_dirblock_csum_set, find_slot, insert_entry, remove_entry, search_dir, Slot,
+};
 use super::super::ondisk::extent::{ExtentNode, NodeKind, EXT4_EXT_MAGIC};
 use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
 use super::super::ondisk::inode::{
@@ -19,7 +21,7 @@ use super::super::ondisk::inode::{
 use super::super::ondisk::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
 use super::super::ondisk::{Error, Result};
 use super::desc::read_desc;
-use super::ialloc::alloc_inode;
+use super::ialloc::{alloc_inode, free_inode};
 use super::trans::Trans;
 
 /// `EXT4_FT_REG_FILE`.
@@ -177,38 +179,20 @@ pub fn create<T: Trans>(
     n: &NewInode,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    if d.file_type()? != FileType::Directory {
-        return Err(Error::Corrupt("not a directory"));
-    }
-    if d.has_flag(EXT4_INDEX_FL) {
-        return Err(Error::Unsupported("htree directory insertion"));
-    }
-    if !d.has_flag(EXT4_EXTENTS_FL) {
-        return Err(Error::Unsupported("block-mapped directory insertion"));
-    }
-    let root = ExtentNode::parse(&d.i_block, NodeKind::Root, geo)?;
-    if !root.is_leaf() {
-        return Err(Error::Unsupported("directory with a deep extent tree"));
-    }
-    // The first leaf block with room, before anything is changed.
+    // The first leaf block with room gets the record; every block is
+    // searched for the name first, before anything is changed.
     let mut target = None;
-    for e in root.extents() {
-        let e = e?;
-        for i in 0..u64::from(e.len()) {
-            let blk = e.pblock().checked_add(i).ok_or(Error::Corrupt("extent"))?;
-            let buf = tx.bread(blk)?;
-            match find_slot(tx.data(&buf), geo, name)? {
-                Slot::Exists => return Err(Error::OutOfRange("name exists")),
-                Slot::NoSpace => {}
-                // The first block with room gets it; later blocks are
-                // still searched for the name.
-                slot => {
-                    if target.is_none() {
-                        target = Some((buf, slot));
-                    }
-                }
-            }
+    let exists = for_each_dir_block(tx, geo, &d, |tx, buf| {
+        match find_slot(tx.data(&buf), geo, name)? {
+            Slot::Exists => return Ok(Some(())),
+            Slot::NoSpace => {}
+            slot if target.is_none() => target = Some((buf, slot)),
+            _ => {}
         }
+        Ok(None)
+    })?;
+    if exists.is_some() {
+        return Err(Error::OutOfRange("name exists"));
     }
     let Some((buf, slot)) = target else {
         return Err(Error::Unsupported("growing a directory"));
@@ -238,5 +222,106 @@ pub fn create<T: Trans>(
             i.i_ctime_extra = Some(t_extra);
         }
     })?;
+    Ok(Some(ino))
+}
+
+/// The directory's leaf blocks, each passed to `f` until it returns
+/// `Some`; `Unsupported` for the layouts this layer cannot walk yet.
+fn for_each_dir_block<T: Trans, R>(
+    tx: &mut T,
+    geo: &Geometry,
+    d: &Inode,
+    mut f: impl FnMut(&mut T, T::Buf) -> Result<Option<R>>,
+) -> Result<Option<R>> {
+    if d.file_type()? != FileType::Directory {
+        return Err(Error::Corrupt("not a directory"));
+    }
+    if d.has_flag(EXT4_INDEX_FL) {
+        return Err(Error::Unsupported("htree directory"));
+    }
+    if !d.has_flag(EXT4_EXTENTS_FL) {
+        return Err(Error::Unsupported("block-mapped directory"));
+    }
+    let root = ExtentNode::parse(&d.i_block, NodeKind::Root, geo)?;
+    if !root.is_leaf() {
+        return Err(Error::Unsupported("directory with a deep extent tree"));
+    }
+    for e in root.extents() {
+        let e = e?;
+        for i in 0..u64::from(e.len()) {
+            let blk = e.pblock().checked_add(i).ok_or(Error::Corrupt("extent"))?;
+            let buf = tx.bread(blk)?;
+            if let Some(r) = f(tx, buf)? {
+                return Ok(Some(r));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Removes the name `name` from directory `dir` (`ext4_unlink()`) and
+/// returns the inode it named; at its last link the inode is freed with its
+/// deletion time set. `Ok(None)` if there is no such name (`ENOENT`). An
+/// inode that still owns blocks is `Unsupported` (no truncate yet), and
+/// nothing is changed then.
+pub fn unlink<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: u32,
+    name: &[u8],
+    now: Time,
+) -> Result<Option<u32>> {
+    let d = read_inode(tx, geo, dir)?;
+    let seed = ext4_inode_csum_seed(geo.csum_seed, dir, d.i_generation);
+    let csum = geo.has_metadata_csum();
+    // Find the name and check the inode before changing anything.
+    let found = for_each_dir_block(tx, geo, &d, |tx, buf| {
+        let hit = search_dir(tx.data(&buf), geo, name)?.map(|e| e.inode);
+        Ok(hit.map(|ino| (buf, ino)))
+    })?;
+    let Some((buf, ino)) = found else {
+        return Ok(None);
+    };
+    let victim = read_inode(tx, geo, ino)?;
+    let is_dir = victim.file_type()? == FileType::Directory;
+    if is_dir {
+        return Err(Error::Unsupported("unlink of a directory (rmdir)"));
+    }
+    let last = victim.i_links_count <= 1;
+    if last && (victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0 || victim.file_acl(geo) != 0)
+    {
+        return Err(Error::Unsupported("freeing an inode's blocks"));
+    }
+    tx.edit(&buf, |b| {
+        remove_entry(b, geo, name)?.ok_or(Error::Corrupt("directory entry vanished"))?;
+        if csum {
+            ext4_dirblock_csum_set(b, seed)?;
+        }
+        Ok::<(), Error>(())
+    })??;
+    let (t, t_extra) = now.encode();
+    edit_inode(tx, geo, dir, |i| {
+        i.i_mtime = t;
+        i.i_ctime = t;
+        if i.i_mtime_extra.is_some() {
+            i.i_mtime_extra = Some(t_extra);
+        }
+        if i.i_ctime_extra.is_some() {
+            i.i_ctime_extra = Some(t_extra);
+        }
+    })?;
+    edit_inode(tx, geo, ino, |i| {
+        i.i_links_count = i.i_links_count.saturating_sub(1);
+        i.i_ctime = t;
+        if i.i_ctime_extra.is_some() {
+            i.i_ctime_extra = Some(t_extra);
+        }
+        if last {
+            i.i_dtime = t;
+        }
+    })?;
+    if last {
+        free_inode(tx, geo, ino, false)?;
+    }
     Ok(Some(ino))
 }

@@ -387,6 +387,45 @@ pub fn insert_entry(
     Ok(at)
 }
 
+/// Removes the live record `name` from one leaf block
+/// (`ext4_generic_delete_entry()`): the previous record in the block takes
+/// over its space, or, for the first record, its inode number becomes 0.
+/// Returns the inode it named, or `None` if the block has no such record.
+/// The caller recomputes the checksum tail.
+pub fn remove_entry(block: &mut [u8], geo: &Geometry, name: &[u8]) -> Result<Option<u32>> {
+    let top = dirent_tail_offset(block).unwrap_or(block.len());
+    let mut prev: Option<DirEntry<'_>> = None;
+    let mut found = None;
+    for e in DirBlockIter::for_fs(block, geo) {
+        let e = e?;
+        if e.offset >= top {
+            break;
+        }
+        if e.inode != 0 && e.name == name {
+            found = Some((
+                prev.map(|p| (p.offset, p.rec_len)),
+                e.offset,
+                e.rec_len,
+                e.inode,
+            ));
+            break;
+        }
+        prev = Some(e);
+    }
+    let Some((prev, off, rec_len, ino)) = found else {
+        return Ok(None);
+    };
+    let size = block.len();
+    match prev {
+        Some((poff, plen)) => {
+            let len = rec_len_to_disk(plen.saturating_add(rec_len), size)?;
+            super::bytes::put_le16(block, poff.saturating_add(4), len, "dirent")?;
+        }
+        None => super::bytes::put_le32(block, off, 0, "dirent")?,
+    }
+    Ok(Some(ino))
+}
+
 #[cfg(test)]
 // Test blocks are built with fixed, in-range offsets.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
