@@ -17,7 +17,10 @@
 //! never `crate::`, because the crate root differs between the two builds.
 
 pub mod balloc;
+pub mod data;
 pub mod desc;
+pub mod extents;
 pub mod ialloc;
+pub mod inode;
 pub mod namei;
 pub mod trans;

@@ -20,75 +20,15 @@ use super::super::ondisk::inode::{
 };
 use super::super::ondisk::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
 use super::super::ondisk::{Error, Result};
-use super::desc::read_desc;
+use super::balloc::free_block;
+use super::extents::root_runs;
 use super::ialloc::{alloc_inode, free_inode};
+pub use super::inode::Time;
+use super::inode::{edit_inode, inode_slot, read_inode};
 use super::trans::Trans;
 
 /// `EXT4_FT_REG_FILE`.
 const FT_REG_FILE: u8 = 1;
-
-/// A time as ext4 stores it: seconds since the epoch and nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Time {
-    /// Seconds since 1970 (negative before).
-    pub sec: i64,
-    /// Nanoseconds, below 10^9.
-    pub nsec: u32,
-}
-
-impl Time {
-    /// `ext4_encode_extra_time()`: the low 32 bits of the seconds, and the
-    /// extra word with the epoch bits and the nanoseconds.
-    fn encode(self) -> (u32, u32) {
-        let base = self.sec as i32;
-        let epoch = (self.sec.wrapping_sub(i64::from(base)) >> 32) & 3;
-        (
-            u32::from_ne_bytes(base.to_ne_bytes()),
-            (epoch as u32) | ((self.nsec & 0x3FFF_FFFF) << 2),
-        )
-    }
-}
-
-/// Where an inode's bytes are: its inode table block and offset.
-fn inode_slot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<(T::Buf, usize)> {
-    let loc = geo.inode_location(ino)?;
-    let gd = read_desc(tx, geo, loc.group)?.gd;
-    let blk = gd
-        .inode_table()
-        .checked_add(u64::from(loc.table_block))
-        .ok_or(Error::Corrupt("inode table"))?;
-    geo.check_block_range(blk, 1)?;
-    let buf = tx.bread(blk)?;
-    let off = usize::try_from(loc.offset).map_err(|_| Error::Corrupt("inode offset"))?;
-    Ok((buf, off))
-}
-
-/// Reads inode `ino`.
-fn read_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<Inode> {
-    let (buf, off) = inode_slot(tx, geo, ino)?;
-    let raw = tx
-        .data(&buf)
-        .get(off..)
-        .ok_or(Error::Corrupt("inode offset"))?;
-    Inode::parse(raw, geo)
-}
-
-/// Changes inode `ino` with `f` and rewrites its checksum.
-fn edit_inode<T: Trans>(
-    tx: &mut T,
-    geo: &Geometry,
-    ino: u32,
-    f: impl FnOnce(&mut Inode),
-) -> Result<()> {
-    let (buf, off) = inode_slot(tx, geo, ino)?;
-    tx.edit(&buf, |b| {
-        let raw = b.get_mut(off..).ok_or(Error::Corrupt("inode offset"))?;
-        let mut inode = Inode::parse(raw, geo)?;
-        f(&mut inode);
-        inode.encode(raw, geo)?;
-        ext4_inode_csum_set(raw, geo, ino)
-    })?
-}
 
 /// What a new inode gets besides its number.
 #[derive(Clone, Copy, Debug)]
@@ -288,9 +228,18 @@ pub fn unlink<T: Trans>(
         return Err(Error::Unsupported("unlink of a directory (rmdir)"));
     }
     let last = victim.i_links_count <= 1;
-    if last && (victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0 || victim.file_acl(geo) != 0)
-    {
-        return Err(Error::Unsupported("freeing an inode's blocks"));
+    if last {
+        if victim.file_acl(geo) != 0 {
+            return Err(Error::Unsupported("freeing an xattr block"));
+        }
+        let owns_blocks = victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0;
+        if owns_blocks && !victim.has_flag(EXT4_EXTENTS_FL) {
+            return Err(Error::Unsupported("freeing a block-mapped file's blocks"));
+        }
+        // Only trees this layer can walk; checked before anything changes.
+        if owns_blocks {
+            root_runs(&victim.i_block, geo)?.try_for_each(|r| r.map(|_| ()))?;
+        }
     }
     tx.edit(&buf, |b| {
         remove_entry(b, geo, name)?.ok_or(Error::Corrupt("directory entry vanished"))?;
@@ -321,6 +270,25 @@ pub fn unlink<T: Trans>(
         }
     })?;
     if last {
+        // Eviction: ext4_truncate() to nothing, then ext4_free_inode().
+        if victim.has_flag(EXT4_EXTENTS_FL) {
+            for run in root_runs(&victim.i_block, geo)? {
+                let (start, len) = run?;
+                for b in 0..u64::from(len) {
+                    free_block(tx, geo, start.saturating_add(b))?;
+                }
+            }
+            edit_inode(tx, geo, ino, |i| {
+                i.i_size_lo = 0;
+                i.i_size_high = 0;
+                i.i_blocks_lo = 0;
+                i.l_i_blocks_high = 0;
+                // An empty root: no entries left.
+                if let Some(n) = i.i_block.get_mut(2..4) {
+                    n.copy_from_slice(&0u16.to_le_bytes());
+                }
+            })?;
+        }
         free_inode(tx, geo, ino, false)?;
     }
     Ok(Some(ino))

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Inodes through a [`Trans`]: where one lives in its inode table, reading
+//! it, and changing it with its checksum rewritten (`ext4_mark_iloc_dirty()`
+//! with `ext4_inode_csum_set()`), and ext4's time encoding.
+
+use super::super::ondisk::inode::{ext4_inode_csum_set, Inode};
+use super::super::ondisk::superblock::Geometry;
+use super::super::ondisk::{Error, Result};
+use super::desc::read_desc;
+use super::trans::Trans;
+
+/// A time as ext4 stores it: seconds since the epoch and nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Time {
+    /// Seconds since 1970 (negative before).
+    pub sec: i64,
+    /// Nanoseconds, below 10^9.
+    pub nsec: u32,
+}
+
+impl Time {
+    /// `ext4_encode_extra_time()`: the low 32 bits of the seconds, and the
+    /// extra word with the epoch bits and the nanoseconds.
+    pub fn encode(self) -> (u32, u32) {
+        let base = self.sec as i32;
+        let epoch = (self.sec.wrapping_sub(i64::from(base)) >> 32) & 3;
+        (
+            u32::from_ne_bytes(base.to_ne_bytes()),
+            (epoch as u32) | ((self.nsec & 0x3FFF_FFFF) << 2),
+        )
+    }
+}
+
+/// Where an inode's bytes are: its inode table block and offset.
+pub fn inode_slot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<(T::Buf, usize)> {
+    let loc = geo.inode_location(ino)?;
+    let gd = read_desc(tx, geo, loc.group)?.gd;
+    let blk = gd
+        .inode_table()
+        .checked_add(u64::from(loc.table_block))
+        .ok_or(Error::Corrupt("inode table"))?;
+    geo.check_block_range(blk, 1)?;
+    let buf = tx.bread(blk)?;
+    let off = usize::try_from(loc.offset).map_err(|_| Error::Corrupt("inode offset"))?;
+    Ok((buf, off))
+}
+
+/// Reads inode `ino`.
+pub fn read_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<Inode> {
+    let (buf, off) = inode_slot(tx, geo, ino)?;
+    let raw = tx
+        .data(&buf)
+        .get(off..)
+        .ok_or(Error::Corrupt("inode offset"))?;
+    Inode::parse(raw, geo)
+}
+
+/// Changes inode `ino` with `f` and rewrites its checksum.
+pub fn edit_inode<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    ino: u32,
+    f: impl FnOnce(&mut Inode),
+) -> Result<()> {
+    let (buf, off) = inode_slot(tx, geo, ino)?;
+    tx.edit(&buf, |b| {
+        let raw = b.get_mut(off..).ok_or(Error::Corrupt("inode offset"))?;
+        let mut inode = Inode::parse(raw, geo)?;
+        f(&mut inode);
+        inode.encode(raw, geo)?;
+        ext4_inode_csum_set(raw, geo, ino)
+    })?
+}
