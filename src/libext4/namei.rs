@@ -11,24 +11,26 @@
 
 use super::super::ondisk::crc::ext4_inode_csum_seed;
 use super::super::ondisk::dir::{
-    ext4_dirblock_csum_set, find_slot, insert_entry, remove_entry, search_dir, Slot,
+    ext4_dirblock_csum_set, find_slot, init_dir_block, insert_entry, remove_entry, search_dir,
+    DirBlockIter, Slot, EXT4_FT_DIR, EXT4_FT_REG_FILE,
 };
 use super::super::ondisk::extent::{ExtentNode, NodeKind, EXT4_EXT_MAGIC};
 use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
 use super::super::ondisk::inode::{
-    ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, S_IFMT, S_IFREG,
+    ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, S_IFDIR, S_IFMT, S_IFREG,
 };
 use super::super::ondisk::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
 use super::super::ondisk::{Error, Result};
-use super::balloc::free_block;
-use super::extents::root_runs;
+use super::balloc::{alloc_block, free_block};
+use super::extents::{root_append, root_runs};
 use super::ialloc::{alloc_inode, free_inode};
 pub use super::inode::Time;
 use super::inode::{edit_inode, inode_slot, read_inode};
 use super::trans::Trans;
 
-/// `EXT4_FT_REG_FILE`.
-const FT_REG_FILE: u8 = 1;
+/// `EXT4_LINK_MAX`: a linear directory with this many links takes no more
+/// subdirectories (`EMLINK`; htree directories go on with a count of 1).
+const EXT4_LINK_MAX: u16 = 65000;
 
 /// What a new inode gets besides its number.
 #[derive(Clone, Copy, Debug)]
@@ -45,10 +47,17 @@ pub struct NewInode {
     pub generation: u32,
 }
 
-/// `ext4_new_inode()` for an empty regular file: every byte of the inode
+/// `ext4_new_inode()`: every byte of the inode
 /// written (an `INODE_UNINIT` table may hold anything), the extent root
 /// empty, `i_extra_isize` as ext4 wants it, and the checksum.
-fn init_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, n: &NewInode) -> Result<()> {
+fn init_inode<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    ino: u32,
+    n: &NewInode,
+    file_type: u16,
+    links: u16,
+) -> Result<()> {
     let (buf, off) = inode_slot(tx, geo, ino)?;
     let isize = usize::from(geo.inode_size);
     let extents = geo.has_incompat(EXT4_FEATURE_INCOMPAT_EXTENTS);
@@ -61,12 +70,12 @@ fn init_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, n: &NewInode) -> R
         // A zeroed large inode decodes with every field this layer knows.
         let mut inode = Inode::parse(raw, geo)?;
         let (t, t_extra) = n.now.encode();
-        inode.i_mode = S_IFREG | (n.perm & !S_IFMT);
+        inode.i_mode = file_type | (n.perm & !S_IFMT);
         inode.i_uid = (n.uid & 0xFFFF) as u16;
         inode.l_i_uid_high = (n.uid >> 16) as u16;
         inode.i_gid = (n.gid & 0xFFFF) as u16;
         inode.l_i_gid_high = (n.gid >> 16) as u16;
-        inode.i_links_count = 1;
+        inode.i_links_count = links;
         inode.i_atime = t;
         inode.i_ctime = t;
         inode.i_mtime = t;
@@ -106,6 +115,86 @@ fn init_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, n: &NewInode) -> R
     })?
 }
 
+/// Where a new record `name` goes in directory `d`: the first leaf block
+/// with room; every block is searched for the name first, before anything
+/// is changed. `OutOfRange("name exists")` (`EEXIST`), or `Unsupported`
+/// when the directory would have to grow.
+fn find_target<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    d: &Inode,
+    name: &[u8],
+) -> Result<(T::Buf, Slot)> {
+    let mut target = None;
+    let exists = for_each_dir_block(tx, geo, d, |tx, buf| {
+        match find_slot(tx.data(&buf), geo, name)? {
+            Slot::Exists => return Ok(Some(())),
+            Slot::NoSpace => {}
+            slot if target.is_none() => target = Some((buf, slot)),
+            _ => {}
+        }
+        Ok(None)
+    })?;
+    if exists.is_some() {
+        return Err(Error::OutOfRange("name exists"));
+    }
+    target.ok_or(Error::Unsupported("growing a directory"))
+}
+
+/// Sets a changed inode's mtime and ctime (or only ctime) to `now`.
+fn touch(i: &mut Inode, now: Time, mtime: bool) {
+    let (t, t_extra) = now.encode();
+    i.i_ctime = t;
+    if i.i_ctime_extra.is_some() {
+        i.i_ctime_extra = Some(t_extra);
+    }
+    if mtime {
+        i.i_mtime = t;
+        if i.i_mtime_extra.is_some() {
+            i.i_mtime_extra = Some(t_extra);
+        }
+    }
+}
+
+/// A directory being changed: its number and its inode as read.
+#[derive(Clone, Copy)]
+struct Dir<'a> {
+    ino: u32,
+    inode: &'a Inode,
+}
+
+/// Writes the record `name` -> `ino` (file type `ft`) into directory `dir`
+/// at `target`, with the leaf checksum, and updates the directory inode
+/// (times; one more link for a new subdirectory's `..`).
+fn add_record<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: Dir<'_>,
+    target: (T::Buf, Slot),
+    (name, ino, ft): (&[u8], u32, u8),
+    now: Time,
+) -> Result<()> {
+    let links_delta = u16::from(ft == EXT4_FT_DIR);
+    let (d, dir) = (dir.inode, dir.ino);
+    let (buf, slot) = target;
+    let seed = ext4_inode_csum_seed(geo.csum_seed, dir, d.i_generation);
+    let csum = geo.has_metadata_csum();
+    tx.edit(&buf, |b| {
+        insert_entry(b, geo, slot, name, ino, ft)?;
+        if csum {
+            ext4_dirblock_csum_set(b, seed)?;
+        }
+        Ok::<(), Error>(())
+    })??;
+    edit_inode(tx, geo, dir, |i| {
+        touch(i, now, true);
+        // A count held at 1 (dir_nlink) stays 1.
+        if i.i_links_count != 1 {
+            i.i_links_count = i.i_links_count.saturating_add(links_delta);
+        }
+    })
+}
+
 /// Creates the empty regular file `name` in directory `dir` and returns its
 /// inode number (`ext4_create()`). `Ok(None)` when there is no free inode
 /// (`ENOSPC`). A name that exists is `OutOfRange("name exists")`
@@ -119,49 +208,77 @@ pub fn create<T: Trans>(
     n: &NewInode,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    // The first leaf block with room gets the record; every block is
-    // searched for the name first, before anything is changed.
-    let mut target = None;
-    let exists = for_each_dir_block(tx, geo, &d, |tx, buf| {
-        match find_slot(tx.data(&buf), geo, name)? {
-            Slot::Exists => return Ok(Some(())),
-            Slot::NoSpace => {}
-            slot if target.is_none() => target = Some((buf, slot)),
-            _ => {}
-        }
-        Ok(None)
-    })?;
-    if exists.is_some() {
-        return Err(Error::OutOfRange("name exists"));
-    }
-    let Some((buf, slot)) = target else {
-        return Err(Error::Unsupported("growing a directory"));
-    };
+    let target = find_target(tx, geo, &d, name)?;
     let group = geo.inode_location(dir)?.group;
     let Some(ino) = alloc_inode(tx, geo, group, false)? else {
         return Ok(None);
     };
-    init_inode(tx, geo, ino, n)?;
-    let seed = ext4_inode_csum_seed(geo.csum_seed, dir, d.i_generation);
+    init_inode(tx, geo, ino, n, S_IFREG, 1)?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    add_record(
+        tx,
+        geo,
+        parent,
+        target,
+        (name, ino, EXT4_FT_REG_FILE),
+        n.now,
+    )?;
+    Ok(Some(ino))
+}
+
+/// Creates the empty directory `name` in `dir` (`ext4_mkdir()` with
+/// `ext4_init_new_dir()`): a directory inode with two links and one block
+/// holding `.` and `..` (and the checksum tail), the parent's link count
+/// up by one. `Ok(None)` when there is no free inode or block (`ENOSPC`;
+/// nothing is left allocated then).
+pub fn mkdir<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: u32,
+    name: &[u8],
+    n: &NewInode,
+) -> Result<Option<u32>> {
+    let d = read_inode(tx, geo, dir)?;
+    if d.i_links_count >= EXT4_LINK_MAX {
+        return Err(Error::OutOfRange("too many links"));
+    }
+    let target = find_target(tx, geo, &d, name)?;
+    let group = geo.inode_location(dir)?.group;
+    let goal = geo.group_first_block(group)?;
+    let Some(blk) = alloc_block(tx, geo, goal)? else {
+        return Ok(None);
+    };
+    let Some(ino) = alloc_inode(tx, geo, group, true)? else {
+        free_block(tx, geo, blk)?;
+        return Ok(None);
+    };
+    init_inode(tx, geo, ino, n, S_IFDIR, 2)?;
     let csum = geo.has_metadata_csum();
+    let seed = ext4_inode_csum_seed(geo.csum_seed, ino, n.generation);
+    let buf = tx.bread(blk)?;
     tx.edit(&buf, |b| {
-        insert_entry(b, geo, slot, name, ino, FT_REG_FILE)?;
+        init_dir_block(b, geo, ino, dir, csum)?;
         if csum {
             ext4_dirblock_csum_set(b, seed)?;
         }
         Ok::<(), Error>(())
     })??;
-    let (t, t_extra) = n.now.encode();
-    edit_inode(tx, geo, dir, |i| {
-        i.i_mtime = t;
-        i.i_ctime = t;
-        if i.i_mtime_extra.is_some() {
-            i.i_mtime_extra = Some(t_extra);
-        }
-        if i.i_ctime_extra.is_some() {
-            i.i_ctime_extra = Some(t_extra);
-        }
+    let sectors = geo.block_size >> 9;
+    let mut mapped = Ok(false);
+    edit_inode(tx, geo, ino, |i| {
+        mapped = root_append(&mut i.i_block, geo, 0, blk);
+        i.i_size_lo = geo.block_size;
+        i.i_blocks_lo = sectors;
     })?;
+    mapped?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    add_record(tx, geo, parent, target, (name, ino, EXT4_FT_DIR), n.now)?;
     Ok(Some(ino))
 }
 
@@ -199,11 +316,106 @@ fn for_each_dir_block<T: Trans, R>(
     Ok(None)
 }
 
+/// Frees inode `ino` (`victim`) at its last link, as eviction does:
+/// `ext4_truncate()` to nothing (the blocks its extent root maps), the
+/// deletion time, then `ext4_free_inode()`.
+fn evict<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    ino: u32,
+    victim: &Inode,
+    now: Time,
+    is_dir: bool,
+) -> Result<()> {
+    if victim.has_flag(EXT4_EXTENTS_FL) {
+        for run in root_runs(&victim.i_block, geo)? {
+            let (start, len) = run?;
+            for b in 0..u64::from(len) {
+                free_block(tx, geo, start.saturating_add(b))?;
+            }
+        }
+    }
+    let (t, _) = now.encode();
+    edit_inode(tx, geo, ino, |i| {
+        touch(i, now, false);
+        i.i_links_count = 0;
+        i.i_dtime = t;
+        i.i_size_lo = 0;
+        i.i_size_high = 0;
+        i.i_blocks_lo = 0;
+        i.l_i_blocks_high = 0;
+        // An empty root: no entries left.
+        if let Some(n) = i.i_block.get_mut(2..4) {
+            n.copy_from_slice(&0u16.to_le_bytes());
+        }
+    })?;
+    free_inode(tx, geo, ino, is_dir)
+}
+
+/// Whether this layer can free everything `victim` owns: checked before
+/// anything changes.
+fn check_evictable(geo: &Geometry, victim: &Inode) -> Result<()> {
+    if victim.file_acl(geo) != 0 {
+        return Err(Error::Unsupported("freeing an xattr block"));
+    }
+    let owns_blocks = victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0;
+    if owns_blocks && !victim.has_flag(EXT4_EXTENTS_FL) {
+        return Err(Error::Unsupported("freeing a block-mapped file's blocks"));
+    }
+    if owns_blocks {
+        root_runs(&victim.i_block, geo)?.try_for_each(|r| r.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Finds `name` in `dir`: the block holding it and the inode it names.
+fn lookup<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    d: &Inode,
+    name: &[u8],
+) -> Result<Option<(T::Buf, u32)>> {
+    for_each_dir_block(tx, geo, d, |tx, buf| {
+        let hit = search_dir(tx.data(&buf), geo, name)?.map(|e| e.inode);
+        Ok(hit.map(|ino| (buf, ino)))
+    })
+}
+
+/// Removes the record in `buf` of directory `dir`, with the leaf checksum,
+/// and updates the directory inode (times; one link less for a removed
+/// subdirectory's `..`).
+fn remove_record<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: Dir<'_>,
+    buf: &T::Buf,
+    name: &[u8],
+    now: Time,
+    subdir: bool,
+) -> Result<()> {
+    let (d, dir) = (dir.inode, dir.ino);
+    let seed = ext4_inode_csum_seed(geo.csum_seed, dir, d.i_generation);
+    let csum = geo.has_metadata_csum();
+    tx.edit(buf, |b| {
+        remove_entry(b, geo, name)?.ok_or(Error::Corrupt("directory entry vanished"))?;
+        if csum {
+            ext4_dirblock_csum_set(b, seed)?;
+        }
+        Ok::<(), Error>(())
+    })??;
+    edit_inode(tx, geo, dir, |i| {
+        touch(i, now, true);
+        // A count held at 1 by dir_nlink stays 1.
+        if subdir && i.i_links_count > 2 {
+            i.i_links_count = i.i_links_count.saturating_sub(1);
+        }
+    })
+}
+
 /// Removes the name `name` from directory `dir` (`ext4_unlink()`) and
-/// returns the inode it named; at its last link the inode is freed with its
-/// deletion time set. `Ok(None)` if there is no such name (`ENOENT`). An
-/// inode that still owns blocks is `Unsupported` (no truncate yet), and
-/// nothing is changed then.
+/// returns the inode it named; at its last link the inode and its blocks
+/// are freed. `Ok(None)` if there is no such name (`ENOENT`). A directory
+/// is `Unsupported` here (that is [`rmdir`]).
 pub fn unlink<T: Trans>(
     tx: &mut T,
     geo: &Geometry,
@@ -212,84 +424,76 @@ pub fn unlink<T: Trans>(
     now: Time,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    let seed = ext4_inode_csum_seed(geo.csum_seed, dir, d.i_generation);
-    let csum = geo.has_metadata_csum();
-    // Find the name and check the inode before changing anything.
-    let found = for_each_dir_block(tx, geo, &d, |tx, buf| {
-        let hit = search_dir(tx.data(&buf), geo, name)?.map(|e| e.inode);
-        Ok(hit.map(|ino| (buf, ino)))
-    })?;
-    let Some((buf, ino)) = found else {
+    let Some((buf, ino)) = lookup(tx, geo, &d, name)? else {
         return Ok(None);
     };
     let victim = read_inode(tx, geo, ino)?;
-    let is_dir = victim.file_type()? == FileType::Directory;
-    if is_dir {
+    if victim.file_type()? == FileType::Directory {
         return Err(Error::Unsupported("unlink of a directory (rmdir)"));
     }
     let last = victim.i_links_count <= 1;
     if last {
-        if victim.file_acl(geo) != 0 {
-            return Err(Error::Unsupported("freeing an xattr block"));
-        }
-        let owns_blocks = victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0;
-        if owns_blocks && !victim.has_flag(EXT4_EXTENTS_FL) {
-            return Err(Error::Unsupported("freeing a block-mapped file's blocks"));
-        }
-        // Only trees this layer can walk; checked before anything changes.
-        if owns_blocks {
-            root_runs(&victim.i_block, geo)?.try_for_each(|r| r.map(|_| ()))?;
-        }
+        check_evictable(geo, &victim)?;
     }
-    tx.edit(&buf, |b| {
-        remove_entry(b, geo, name)?.ok_or(Error::Corrupt("directory entry vanished"))?;
-        if csum {
-            ext4_dirblock_csum_set(b, seed)?;
-        }
-        Ok::<(), Error>(())
-    })??;
-    let (t, t_extra) = now.encode();
-    edit_inode(tx, geo, dir, |i| {
-        i.i_mtime = t;
-        i.i_ctime = t;
-        if i.i_mtime_extra.is_some() {
-            i.i_mtime_extra = Some(t_extra);
-        }
-        if i.i_ctime_extra.is_some() {
-            i.i_ctime_extra = Some(t_extra);
-        }
-    })?;
-    edit_inode(tx, geo, ino, |i| {
-        i.i_links_count = i.i_links_count.saturating_sub(1);
-        i.i_ctime = t;
-        if i.i_ctime_extra.is_some() {
-            i.i_ctime_extra = Some(t_extra);
-        }
-        if last {
-            i.i_dtime = t;
-        }
-    })?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    remove_record(tx, geo, parent, &buf, name, now, false)?;
     if last {
-        // Eviction: ext4_truncate() to nothing, then ext4_free_inode().
-        if victim.has_flag(EXT4_EXTENTS_FL) {
-            for run in root_runs(&victim.i_block, geo)? {
-                let (start, len) = run?;
-                for b in 0..u64::from(len) {
-                    free_block(tx, geo, start.saturating_add(b))?;
-                }
-            }
-            edit_inode(tx, geo, ino, |i| {
-                i.i_size_lo = 0;
-                i.i_size_high = 0;
-                i.i_blocks_lo = 0;
-                i.l_i_blocks_high = 0;
-                // An empty root: no entries left.
-                if let Some(n) = i.i_block.get_mut(2..4) {
-                    n.copy_from_slice(&0u16.to_le_bytes());
-                }
-            })?;
-        }
-        free_inode(tx, geo, ino, false)?;
+        evict(tx, geo, ino, &victim, now, false)?;
+    } else {
+        edit_inode(tx, geo, ino, |i| {
+            i.i_links_count = i.i_links_count.saturating_sub(1);
+            touch(i, now, false);
+        })?;
     }
+    Ok(Some(ino))
+}
+
+/// Removes the empty directory `name` from `dir` (`ext4_rmdir()`) and
+/// returns its inode number, freed with its blocks; the parent loses the
+/// link its `..` held. `Ok(None)` if there is no such name;
+/// `OutOfRange("directory not empty")` (`ENOTEMPTY`) if it holds anything
+/// but `.` and `..`; `OutOfRange("not a directory")` (`ENOTDIR`).
+pub fn rmdir<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: u32,
+    name: &[u8],
+    now: Time,
+) -> Result<Option<u32>> {
+    if name == b"." || name == b".." {
+        return Err(Error::OutOfRange("rmdir of . or .."));
+    }
+    let d = read_inode(tx, geo, dir)?;
+    let Some((buf, ino)) = lookup(tx, geo, &d, name)? else {
+        return Ok(None);
+    };
+    let victim = read_inode(tx, geo, ino)?;
+    if victim.file_type()? != FileType::Directory {
+        return Err(Error::OutOfRange("not a directory"));
+    }
+    // ext4_empty_dir(): nothing live but "." and "..".
+    let inodes = geo.inodes_count;
+    let busy = for_each_dir_block(tx, geo, &victim, |tx, b| {
+        for e in DirBlockIter::new(tx.data(&b), inodes) {
+            let e = e?;
+            if e.inode != 0 && e.name != b"." && e.name != b".." {
+                return Ok(Some(()));
+            }
+        }
+        Ok(None)
+    })?;
+    if busy.is_some() {
+        return Err(Error::OutOfRange("directory not empty"));
+    }
+    check_evictable(geo, &victim)?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    remove_record(tx, geo, parent, &buf, name, now, true)?;
+    evict(tx, geo, ino, &victim, now, true)?;
     Ok(Some(ino))
 }

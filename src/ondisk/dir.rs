@@ -387,6 +387,61 @@ pub fn insert_entry(
     Ok(at)
 }
 
+/// Lays out the first block of a new directory (`ext4_init_dirblock()`):
+/// `.` naming `ino`, `..` naming `parent` and taking the rest of the block,
+/// and, with `csum_tail`, the empty checksum tail at the end (whose
+/// checksum the caller then sets with [`ext4_dirblock_csum_set`]).
+pub fn init_dir_block(
+    block: &mut [u8],
+    geo: &Geometry,
+    ino: u32,
+    parent: u32,
+    csum_tail: bool,
+) -> Result<()> {
+    let size = block.len();
+    block.fill(0);
+    let ft = match geo.has_incompat(super::features::EXT4_FEATURE_INCOMPAT_FILETYPE) {
+        true => EXT4_FT_DIR,
+        false => 0,
+    };
+    let dot = ext4_dir_rec_len(1);
+    let tail = if csum_tail { EXT4_DIR_TAIL_SIZE } else { 0 };
+    let dotdot = size
+        .checked_sub(dot)
+        .and_then(|n| n.checked_sub(tail))
+        .ok_or(Error::OutOfRange("block too small"))?;
+    let put = |b: &mut [u8], at: usize, ino: u32, len: usize, name: &[u8]| -> Result<()> {
+        super::bytes::put_le32(b, at, ino, "dirent")?;
+        super::bytes::put_le16(
+            b,
+            at.saturating_add(4),
+            rec_len_to_disk(len, size)?,
+            "dirent",
+        )?;
+        let n = u8::try_from(name.len()).map_err(|_| Error::OutOfRange("name"))?;
+        b.get_mut(at.saturating_add(6)..at.saturating_add(8))
+            .ok_or(Error::Corrupt("dirent"))?
+            .copy_from_slice(&[n, ft]);
+        b.get_mut(at.saturating_add(8)..at.saturating_add(8).saturating_add(name.len()))
+            .ok_or(Error::Corrupt("dirent"))?
+            .copy_from_slice(name);
+        Ok(())
+    };
+    put(block, 0, ino, dot, b".")?;
+    put(block, dot, parent, dotdot, b"..")?;
+    if csum_tail {
+        // ext4_initialize_dirent_tail(): inode 0, rec_len 12, name_len 0,
+        // file type 0xDE, checksum to follow.
+        let at = size.saturating_sub(EXT4_DIR_TAIL_SIZE);
+        super::bytes::put_le16(block, at.saturating_add(4), 12, "dirent tail")?;
+        block
+            .get_mut(at.saturating_add(7))
+            .map(|b| *b = EXT4_FT_DIR_CSUM)
+            .ok_or(Error::Corrupt("dirent tail"))?;
+    }
+    Ok(())
+}
+
 /// Removes the live record `name` from one leaf block
 /// (`ext4_generic_delete_entry()`): the previous record in the block takes
 /// over its space, or, for the first record, its inode number becomes 0.

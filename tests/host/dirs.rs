@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Directories through the shared write layer: `mkdir` builds a tree three
+//! levels deep with files in it, `rmdir` refuses a non-empty directory and
+//! takes the tree down again. Judged by e2fsprogs on real images: e2fsck
+//! -fn clean after building and after every teardown step (link counts of
+//! parents, `.`/`..`, directory counts per group, leaf checksums), debugfs
+//! sees every directory with its `..`, and at the end every group's free
+//! block, free inode and directory counts are what mkfs left.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use rext4_core::libext4::namei::{create, mkdir, rmdir, unlink, NewInode, Time};
+use rext4_core::ondisk::Error;
+
+fn e2fsck_clean(tools: &Tools, img: &std::path::Path, what: &str) {
+    let out = Command::new(tools.e2fsck.as_ref().unwrap())
+        .arg("-fn")
+        .arg(img)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn mkdir_and_rmdir_keep_e2fsck_clean() {
+    let Some(tools) = tools() else { return };
+    if tools.e2fsck.is_none() {
+        return;
+    }
+    for (name, args) in [
+        ("4k-csum", &["-b", "4096"][..]),
+        ("1k-nocsum", &["-b", "1024", "-O", "^metadata_csum"][..]),
+        ("2k-128-inodes", &["-b", "2048", "-I", "128"][..]),
+    ] {
+        let work = TempDir::new(name);
+        let img = work.path().join("fs.img");
+        mkfs(&tools, &img, 32 << 20, args, None);
+        let geo = Image::open(&img).geo.clone();
+        let start = dumpe2fs_groups(&tools, &img);
+        let n = NewInode {
+            perm: 0o755,
+            uid: 0,
+            gid: 0,
+            now: Time {
+                sec: 1_760_000_000,
+                nsec: 42,
+            },
+            generation: 9,
+        };
+        let now = n.now;
+
+        // /a{0..4}/b{0..2}/c, each c holding two files.
+        let mut tx = ImageTrans::new(&img, &geo);
+        let mut dirs = Vec::new();
+        for i in 0..5 {
+            let a = mkdir(&mut tx, &geo, 2, format!("a{i}").as_bytes(), &n)
+                .unwrap()
+                .unwrap();
+            for j in 0..3 {
+                let b = mkdir(&mut tx, &geo, a, format!("b{j}").as_bytes(), &n)
+                    .unwrap()
+                    .unwrap();
+                let c = mkdir(&mut tx, &geo, b, b"c", &n).unwrap().unwrap();
+                for f in ["f1", "f2"] {
+                    create(&mut tx, &geo, c, f.as_bytes(), &n).unwrap().unwrap();
+                }
+                dirs.push((a, b, c, format!("/a{i}/b{j}/c")));
+            }
+        }
+        assert_eq!(
+            mkdir(&mut tx, &geo, 2, b"a0", &n),
+            Err(Error::OutOfRange("name exists")),
+            "{name}"
+        );
+        tx.commit();
+        e2fsck_clean(&tools, &img, &format!("{name}: after mkdir"));
+        let im = Image::open(&img);
+        for (_, b, c, path) in &dirs {
+            assert_eq!(im.namei(path), Some(*c), "{name}: {path}");
+            assert_eq!(
+                im.namei(&format!("{path}/..")),
+                Some(*b),
+                "{name}: {path}/.."
+            );
+        }
+        let stat = debugfs(&tools, &img, &["stat /a0".to_string()], false);
+        assert!(
+            stat.contains("Links: 5"),
+            "{name}: /a0 has 3 subdirectories: {stat}"
+        );
+        drop(im);
+
+        // Teardown, judged after each level.
+        let mut tx = ImageTrans::new(&img, &geo);
+        for (_, b, c, path) in &dirs {
+            assert_eq!(
+                rmdir(&mut tx, &geo, *b, b"c", now),
+                Err(Error::OutOfRange("directory not empty")),
+                "{name}: {path}"
+            );
+            for f in ["f1", "f2"] {
+                unlink(&mut tx, &geo, *c, f.as_bytes(), now)
+                    .unwrap()
+                    .unwrap();
+            }
+            assert_eq!(
+                rmdir(&mut tx, &geo, *b, b"c", now),
+                Ok(Some(*c)),
+                "{name}: {path}"
+            );
+        }
+        tx.commit();
+        e2fsck_clean(&tools, &img, &format!("{name}: after removing the c level"));
+        let mut tx = ImageTrans::new(&img, &geo);
+        for (a, b, _, path) in &dirs {
+            let bname = path.split('/').nth(2).unwrap();
+            assert_eq!(
+                rmdir(&mut tx, &geo, *a, bname.as_bytes(), now),
+                Ok(Some(*b))
+            );
+        }
+        for i in 0..5 {
+            assert!(rmdir(&mut tx, &geo, 2, format!("a{i}").as_bytes(), now)
+                .unwrap()
+                .is_some());
+        }
+        assert_eq!(rmdir(&mut tx, &geo, 2, b"a0", now), Ok(None), "{name}");
+        tx.commit();
+        e2fsck_clean(&tools, &img, &format!("{name}: after removing everything"));
+        let end = dumpe2fs_groups(&tools, &img);
+        let counts = |g: &[DumpGroup]| -> Vec<(u32, u32, u32)> {
+            g.iter()
+                .map(|g| (g.free_blocks, g.free_inodes, g.dirs))
+                .collect()
+        };
+        assert_eq!(counts(&end), counts(&start), "{name}: group counts");
+        let stat = debugfs(&tools, &img, &["stat /".to_string()], false);
+        assert!(
+            stat.contains("Links: 3"),
+            "{name}: root links back to 3: {stat}"
+        );
+    }
+}
