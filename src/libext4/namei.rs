@@ -165,7 +165,7 @@ struct Dir<'a> {
 
 /// Writes the record `name` -> `ino` (file type `ft`) into directory `dir`
 /// at `target`, with the leaf checksum, and updates the directory inode
-/// (times; one more link for a new subdirectory's `..`).
+/// (times; one more link when `subdir`: a subdirectory's `..` arrives).
 fn add_record<T: Trans>(
     tx: &mut T,
     geo: &Geometry,
@@ -173,8 +173,9 @@ fn add_record<T: Trans>(
     target: (T::Buf, Slot),
     (name, ino, ft): (&[u8], u32, u8),
     now: Time,
+    subdir: bool,
 ) -> Result<()> {
-    let links_delta = u16::from(ft == EXT4_FT_DIR);
+    let links_delta = u16::from(subdir);
     let (d, dir) = (dir.inode, dir.ino);
     let (buf, slot) = target;
     let seed = ext4_inode_csum_seed(geo.csum_seed, dir, d.i_generation);
@@ -225,6 +226,7 @@ pub fn create<T: Trans>(
         target,
         (name, ino, EXT4_FT_REG_FILE),
         n.now,
+        false,
     )?;
     Ok(Some(ino))
 }
@@ -278,7 +280,15 @@ pub fn mkdir<T: Trans>(
         ino: dir,
         inode: &d,
     };
-    add_record(tx, geo, parent, target, (name, ino, EXT4_FT_DIR), n.now)?;
+    add_record(
+        tx,
+        geo,
+        parent,
+        target,
+        (name, ino, EXT4_FT_DIR),
+        n.now,
+        true,
+    )?;
     Ok(Some(ino))
 }
 
@@ -495,5 +505,117 @@ pub fn rmdir<T: Trans>(
     };
     remove_record(tx, geo, parent, &buf, name, now, true)?;
     evict(tx, geo, ino, &victim, now, true)?;
+    Ok(Some(ino))
+}
+
+/// Whether directory `ancestor` is `dir` or above it: walks `..` from
+/// `dir` to the root (bounded by the inode count, so a looping tree ends).
+fn is_ancestor<T: Trans>(tx: &mut T, geo: &Geometry, ancestor: u32, dir: u32) -> Result<bool> {
+    let mut cur = dir;
+    for _ in 0..geo.inodes_count {
+        if cur == ancestor {
+            return Ok(true);
+        }
+        if cur == 2 {
+            return Ok(false);
+        }
+        let d = read_inode(tx, geo, cur)?;
+        cur = lookup(tx, geo, &d, b"..")?
+            .map(|(_, ino)| ino)
+            .ok_or(Error::Corrupt("directory without .."))?;
+    }
+    Err(Error::Corrupt("directory tree loops"))
+}
+
+/// Points the `..` record of directory `ino` at `parent` (rename across
+/// directories), with the leaf checksum.
+fn set_dotdot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, parent: u32) -> Result<()> {
+    let d = read_inode(tx, geo, ino)?;
+    let (buf, _) = lookup(tx, geo, &d, b"..")?.ok_or(Error::Corrupt("directory without .."))?;
+    let seed = ext4_inode_csum_seed(geo.csum_seed, ino, d.i_generation);
+    let csum = geo.has_metadata_csum();
+    let inodes = geo.inodes_count;
+    tx.edit(&buf, |b| {
+        let at = DirBlockIter::new(b, inodes)
+            .filter_map(|e| e.ok())
+            .find(|e| e.inode != 0 && e.name == b"..")
+            .map(|e| e.offset)
+            .ok_or(Error::Corrupt("directory without .."))?;
+        super::super::ondisk::bytes::put_le32(b, at, parent, "dirent")?;
+        if csum {
+            ext4_dirblock_csum_set(b, seed)?;
+        }
+        Ok::<(), Error>(())
+    })?
+}
+
+/// Renames `oname` in directory `odir` to `nname` in `ndir`
+/// (`ext4_rename()` with `RENAME_NOREPLACE`): the target name must not
+/// exist (`OutOfRange("name exists")`, `EEXIST`); a directory cannot move
+/// below itself (`OutOfRange("rename into itself")`, `EINVAL`); a moved
+/// directory's `..` and both parents' link counts follow. Returns the
+/// renamed inode, `Ok(None)` if `oname` does not exist (`ENOENT`).
+/// Everything is checked before anything changes.
+pub fn rename<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    (odir, oname): (u32, &[u8]),
+    (ndir, nname): (u32, &[u8]),
+    now: Time,
+) -> Result<Option<u32>> {
+    for n in [oname, nname] {
+        if n == b"." || n == b".." {
+            return Err(Error::OutOfRange("rename of . or .."));
+        }
+    }
+    let od = read_inode(tx, geo, odir)?;
+    let Some((obuf, ino)) = lookup(tx, geo, &od, oname)? else {
+        return Ok(None);
+    };
+    if odir == ndir && oname == nname {
+        return Ok(Some(ino));
+    }
+    let victim = read_inode(tx, geo, ino)?;
+    let is_dir = victim.file_type()? == FileType::Directory;
+    let ft = match victim.file_type()? {
+        FileType::Directory => EXT4_FT_DIR,
+        FileType::Regular => EXT4_FT_REG_FILE,
+        _ => return Err(Error::Unsupported("renaming special files")),
+    };
+    let moves_dir = is_dir && odir != ndir;
+    if moves_dir && is_ancestor(tx, geo, ino, ndir)? {
+        return Err(Error::OutOfRange("rename into itself"));
+    }
+    let nd = read_inode(tx, geo, ndir)?;
+    if moves_dir && nd.i_links_count >= EXT4_LINK_MAX {
+        return Err(Error::OutOfRange("too many links"));
+    }
+    let target = find_target(tx, geo, &nd, nname)?;
+    // The new record first, then the old one goes (as ext4: a crash in
+    // between leaves two names, never none).
+    let new_parent = Dir {
+        ino: ndir,
+        inode: &nd,
+    };
+    add_record(
+        tx,
+        geo,
+        new_parent,
+        target,
+        (nname, ino, ft),
+        now,
+        moves_dir,
+    )?;
+    // The old directory may be the new one: read it again.
+    let od = read_inode(tx, geo, odir)?;
+    let old_parent = Dir {
+        ino: odir,
+        inode: &od,
+    };
+    remove_record(tx, geo, old_parent, &obuf, oname, now, moves_dir)?;
+    if moves_dir {
+        set_dotdot(tx, geo, ino, ndir)?;
+    }
+    edit_inode(tx, geo, ino, |i| touch(i, now, false))?;
     Ok(Some(ino))
 }

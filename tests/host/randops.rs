@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Random operations through the shared write layer against a model of
-//! what the tree must hold: seeded creates with data, mkdirs, unlinks and
-//! rmdirs (including ones that must fail: EEXIST, ENOENT, ENOTEMPTY) in
+//! what the tree must hold: seeded creates with data, mkdirs, unlinks,
+//! rmdirs and renames within and across directories (including ones that
+//! must fail: EEXIST, ENOENT, ENOTEMPTY, a directory moved below itself) in
 //! transactions of 40, with e2fsck -fn after every transaction as the
 //! judge, and at the end every directory's listing (names, inode numbers,
 //! types) and every file's bytes compared with the model, through the host
@@ -16,7 +17,7 @@ use std::process::Command;
 
 use common::*;
 use rext4_core::libext4::data::fill_empty_file;
-use rext4_core::libext4::namei::{create, mkdir, rmdir, unlink, NewInode, Time};
+use rext4_core::libext4::namei::{create, mkdir, rename, rmdir, unlink, NewInode, Time};
 use rext4_core::ondisk::Error;
 
 #[derive(Clone, Debug)]
@@ -100,7 +101,7 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                 let dir = dirs[rng.below(dirs.len() as u64) as usize].clone();
                 let dir_ino = ino_of(&model[&dir]);
                 let fresh = format!("n{}-{}", batch, rng.below(1000));
-                match rng.below(10) {
+                match rng.below(12) {
                     0..=3 => {
                         let path = join(&dir, &fresh);
                         let len = rng.below(3 * geo.block_size as u64) as usize;
@@ -174,6 +175,56 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                             }
                         }
                     }
+                    10 | 11 if !paths.is_empty() => {
+                        let path = paths[rng.below(paths.len() as u64) as usize].clone();
+                        if path == "/lost+found" {
+                            continue;
+                        }
+                        let pino = ino_of(&model[parent_of(&path)]);
+                        let base = base_of(&path).to_string();
+                        let dest = join(&dir, &fresh);
+                        let node = model[&path].clone();
+                        let into_itself = matches!(node, Node::Dir { .. })
+                            && (dir == path || dir.starts_with(&format!("{path}/")));
+                        let r = rename(
+                            &mut tx,
+                            &geo,
+                            (pino, base.as_bytes()),
+                            (dir_ino, fresh.as_bytes()),
+                            now,
+                        );
+                        if into_itself {
+                            assert_eq!(
+                                r,
+                                Err(Error::OutOfRange("rename into itself")),
+                                "{name}: {path} -> {dest}"
+                            );
+                            *stats.entry("einval").or_default() += 1;
+                        } else if model.contains_key(&dest) {
+                            assert_eq!(r, Err(Error::OutOfRange("name exists")), "{name}");
+                        } else {
+                            match r {
+                                Ok(Some(ino)) => assert_eq!(ino, ino_of(&node), "{name}"),
+                                Err(Error::Unsupported(_)) => {
+                                    *stats.entry("unsupported").or_default() += 1;
+                                    continue;
+                                }
+                                r => panic!("{name}: rename {path} -> {dest}: {r:?}"),
+                            }
+                            // Move the subtree in the model.
+                            let prefix = format!("{path}/");
+                            let moved: Vec<String> = model
+                                .keys()
+                                .filter(|k| **k == path || k.starts_with(&prefix))
+                                .cloned()
+                                .collect();
+                            for k in moved {
+                                let v = model.remove(&k).unwrap();
+                                model.insert(format!("{dest}{}", &k[path.len()..]), v);
+                            }
+                            *stats.entry("rename").or_default() += 1;
+                        }
+                    }
                     _ => {
                         // A name that does not exist.
                         let r = unlink(&mut tx, &geo, dir_ino, b"no-such-name", now);
@@ -237,7 +288,7 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
             assert_eq!(&out.stdout, *data, "{name}: {path} bytes");
         }
         eprintln!("{name}: {stats:?}, {} objects at the end", model.len());
-        for k in ["create", "mkdir", "unlink", "rmdir", "enotempty"] {
+        for k in ["create", "mkdir", "unlink", "rmdir", "enotempty", "rename"] {
             assert!(
                 stats.get(k).copied().unwrap_or(0) > 0,
                 "{name}: no {k} ran: {stats:?}"
