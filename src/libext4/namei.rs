@@ -619,3 +619,44 @@ pub fn rename<T: Trans>(
     edit_inode(tx, geo, ino, |i| touch(i, now, false))?;
     Ok(Some(ino))
 }
+
+/// Adds the name `name` in `dir` for the existing regular file `ino`
+/// (`ext4_link()`): one more link; `OutOfRange("name exists")` (`EEXIST`),
+/// `OutOfRange("too many links")` (`EMLINK`) at `EXT4_LINK_MAX`, and
+/// directories refused (`EPERM`: `OutOfRange("link to a directory")`).
+pub fn link<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    ino: u32,
+    (dir, name): (u32, &[u8]),
+    now: Time,
+) -> Result<()> {
+    let target_inode = read_inode(tx, geo, ino)?;
+    match target_inode.file_type()? {
+        FileType::Regular => {}
+        FileType::Directory => return Err(Error::OutOfRange("link to a directory")),
+        _ => return Err(Error::Unsupported("linking special files")),
+    }
+    if target_inode.i_links_count >= EXT4_LINK_MAX {
+        return Err(Error::OutOfRange("too many links"));
+    }
+    let d = read_inode(tx, geo, dir)?;
+    let target = find_target(tx, geo, &d, name)?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    add_record(
+        tx,
+        geo,
+        parent,
+        target,
+        (name, ino, EXT4_FT_REG_FILE),
+        now,
+        false,
+    )?;
+    edit_inode(tx, geo, ino, |i| {
+        i.i_links_count = i.i_links_count.saturating_add(1);
+        touch(i, now, false);
+    })
+}

@@ -2,7 +2,7 @@
 
 //! Random operations through the shared write layer against a model of
 //! what the tree must hold: seeded creates with data, mkdirs, unlinks,
-//! rmdirs and renames within and across directories (including ones that
+//! rmdirs, hard links and renames within and across directories (including ones that
 //! must fail: EEXIST, ENOENT, ENOTEMPTY, a directory moved below itself) in
 //! transactions of 40, with e2fsck -fn after every transaction as the
 //! judge, and at the end every directory's listing (names, inode numbers,
@@ -17,7 +17,7 @@ use std::process::Command;
 
 use common::*;
 use rext4_core::libext4::data::fill_empty_file;
-use rext4_core::libext4::namei::{create, mkdir, rename, rmdir, unlink, NewInode, Time};
+use rext4_core::libext4::namei::{create, link, mkdir, rename, rmdir, unlink, NewInode, Time};
 use rext4_core::ondisk::Error;
 
 #[derive(Clone, Debug)]
@@ -101,7 +101,7 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                 let dir = dirs[rng.below(dirs.len() as u64) as usize].clone();
                 let dir_ino = ino_of(&model[&dir]);
                 let fresh = format!("n{}-{}", batch, rng.below(1000));
-                match rng.below(12) {
+                match rng.below(13) {
                     0..=3 => {
                         let path = join(&dir, &fresh);
                         let len = rng.below(3 * geo.block_size as u64) as usize;
@@ -173,6 +173,38 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                                     *stats.entry("enotempty").or_default() += 1;
                                 }
                             }
+                        }
+                    }
+                    12 if !paths.is_empty() => {
+                        let path = paths[rng.below(paths.len() as u64) as usize].clone();
+                        let dest = join(&dir, &fresh);
+                        let node = model[&path].clone();
+                        let r = link(
+                            &mut tx,
+                            &geo,
+                            ino_of(&node),
+                            (dir_ino, fresh.as_bytes()),
+                            now,
+                        );
+                        match node {
+                            Node::Dir { .. } => assert_eq!(
+                                r,
+                                Err(Error::OutOfRange("link to a directory")),
+                                "{name}: link {path}"
+                            ),
+                            Node::File { .. } if model.contains_key(&dest) => {
+                                assert_eq!(r, Err(Error::OutOfRange("name exists")), "{name}")
+                            }
+                            Node::File { .. } => match r {
+                                Ok(()) => {
+                                    model.insert(dest, node);
+                                    *stats.entry("link").or_default() += 1;
+                                }
+                                Err(Error::Unsupported(_)) => {
+                                    *stats.entry("unsupported").or_default() += 1;
+                                }
+                                r => panic!("{name}: link {path} -> {dest}: {r:?}"),
+                            },
                         }
                     }
                     10 | 11 if !paths.is_empty() => {
@@ -288,7 +320,15 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
             assert_eq!(&out.stdout, *data, "{name}: {path} bytes");
         }
         eprintln!("{name}: {stats:?}, {} objects at the end", model.len());
-        for k in ["create", "mkdir", "unlink", "rmdir", "enotempty", "rename"] {
+        for k in [
+            "create",
+            "mkdir",
+            "unlink",
+            "rmdir",
+            "enotempty",
+            "rename",
+            "link",
+        ] {
             assert!(
                 stats.get(k).copied().unwrap_or(0) > 0,
                 "{name}: no {k} ran: {stats:?}"
