@@ -10,7 +10,9 @@
 //! Not yet: reservations, preallocation, extents of several blocks, and the
 //! rule that a block freed in a transaction is not reused before it commits.
 
-use super::super::ondisk::group_desc::EXT4_BG_BLOCK_UNINIT;
+use super::super::ondisk::group_desc::{
+    ext4_block_bitmap_csum_verify, GroupDesc, EXT4_BG_BLOCK_UNINIT,
+};
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Error, Result};
 use super::desc::{read_desc, write_desc};
@@ -41,6 +43,25 @@ fn blocks_in_group(geo: &Geometry, group: u32) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::OutOfRange("group"))
 }
 
+/// The group's block bitmap, its checksum verified
+/// (`ext4_read_block_bitmap()`).
+fn read_bitmap<T: Trans>(tx: &mut T, geo: &Geometry, gd: &GroupDesc) -> Result<T::Buf> {
+    let buf = tx.bread(gd.block_bitmap())?;
+    ext4_block_bitmap_csum_verify(geo, gd, tx.data(&buf))?;
+    Ok(buf)
+}
+
+/// Whether block `blk` is marked in use (for checks before a free).
+pub fn is_allocated<T: Trans>(tx: &mut T, geo: &Geometry, blk: u64) -> Result<bool> {
+    let (group, bit) = locate(geo, blk)?;
+    let gd = read_desc(tx, geo, group)?.gd;
+    if gd.has_flag(EXT4_BG_BLOCK_UNINIT) {
+        return Ok(false);
+    }
+    let buf = read_bitmap(tx, geo, &gd)?;
+    bit_is_set(tx.data(&buf), bit)
+}
+
 fn bit_is_set(bitmap: &[u8], bit: usize) -> Result<bool> {
     let byte = bitmap
         .get(bit / 8)
@@ -53,7 +74,7 @@ fn bit_is_set(bitmap: &[u8], bit: usize) -> Result<bool> {
 /// the bit already has that value (a double allocation or a double free).
 fn flip<T: Trans>(tx: &mut T, geo: &Geometry, group: u32, bit: usize, used: bool) -> Result<()> {
     let mut d = read_desc(tx, geo, group)?;
-    let bbuf = tx.bread(d.gd.block_bitmap())?;
+    let bbuf = read_bitmap(tx, geo, &d.gd)?;
     if bit_is_set(tx.data(&bbuf), bit)? == used {
         return Err(Error::Corrupt(if used {
             "block already in use"
@@ -97,7 +118,7 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
             continue;
         }
         let n = blocks_in_group(geo, group)?;
-        let bbuf = tx.bread(gd.block_bitmap())?;
+        let bbuf = read_bitmap(tx, geo, &gd)?;
         let bm = tx.data(&bbuf);
         let mut found = None;
         for bit in start..n {

@@ -8,7 +8,7 @@
 //! `ext4_update_i_disksize()` leave them. In the kernel, data goes through
 //! the page cache and iomap instead; this is the metadata side of it.
 
-use super::super::ondisk::inode::EXT4_HUGE_FILE_FL;
+use super::super::ondisk::inode::{EXT4_EXTENTS_FL, EXT4_HUGE_FILE_FL};
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Error, Result};
 use super::balloc::alloc_block;
@@ -29,6 +29,9 @@ pub fn fill_empty_file<T: Trans>(
     if inode.size(geo)? != 0 || inode.i_blocks_lo != 0 || inode.has_flag(EXT4_HUGE_FILE_FL) {
         return Err(Error::OutOfRange("not an empty file"));
     }
+    if !inode.has_flag(EXT4_EXTENTS_FL) {
+        return Err(Error::Unsupported("writing a block-mapped file"));
+    }
     let bs = usize::try_from(geo.block_size).map_err(|_| Error::Corrupt("block size"))?;
     let loc = geo.inode_location(ino)?;
     let mut goal = geo.group_first_block(loc.group)?;
@@ -41,9 +44,8 @@ pub fn fill_empty_file<T: Trans>(
             complete = false;
             break;
         };
-        let buf = tx.bread(pblk)?;
+        let buf = tx.new_block(pblk)?;
         tx.edit(&buf, |b| {
-            b.fill(0);
             if let Some(dst) = b.get_mut(..chunk.len()) {
                 dst.copy_from_slice(chunk);
             }

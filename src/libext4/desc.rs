@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Group descriptors through a [`Trans`]: read one, and write one back with
-//! its checksum (`ext4_group_desc_csum_set()`), for the allocators.
+//! Group descriptors through a [`Trans`]: read one (checksum and pointers
+//! checked), and write one back with its checksum
+//! (`ext4_group_desc_csum_set()`), for the allocators.
 
-use super::super::ondisk::group_desc::{ext4_group_desc_csum_set, GroupDesc};
+use super::super::ondisk::group_desc::{
+    ext4_group_desc_csum_set, ext4_group_desc_csum_verify, GroupDesc,
+};
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Error, Result};
 use super::trans::Trans;
@@ -27,7 +30,11 @@ pub fn read_desc<T: Trans>(tx: &mut T, geo: &Geometry, group: u32) -> Result<Des
         .data(&buf)
         .get(off..)
         .ok_or(Error::Corrupt("descriptor offset"))?;
+    // As ext4_get_group_desc() after ext4_check_descriptors(): checksum
+    // and pointers inside the group's range, before anything trusts it.
+    ext4_group_desc_csum_verify(geo, group, raw)?;
     let gd = GroupDesc::parse(raw, geo)?;
+    gd.check(geo, group)?;
     Ok(Desc { buf, off, gd })
 }
 

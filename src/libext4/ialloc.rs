@@ -12,7 +12,9 @@
 //! is not initialised (`BLOCK_UNINIT`) are passed over, as in
 //! [`super::balloc`]. Writing the inode itself is the caller's.
 
-use super::super::ondisk::group_desc::{EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT};
+use super::super::ondisk::group_desc::{
+    ext4_inode_bitmap_csum_verify, EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT,
+};
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Error, Result};
 use super::desc::{read_desc, write_desc};
@@ -62,6 +64,9 @@ pub fn alloc_inode<T: Trans>(
             ));
         }
         let bbuf = tx.bread(gd.inode_bitmap())?;
+        if !uninit {
+            ext4_inode_bitmap_csum_verify(geo, gd, tx.data(&bbuf))?;
+        }
         let bit = if uninit {
             // An uninitialised bitmap is all free: its first inode. In
             // group 0 the reserved inodes are always marked, so it is
@@ -69,8 +74,20 @@ pub fn alloc_inode<T: Trans>(
             Some(0)
         } else {
             let bm = tx.data(&bbuf);
+            // Group 0's reserved inodes are never handed out; one found
+            // free is corruption (ext4: "reserved inode found cleared").
+            let first = match group {
+                0 => usize::try_from(geo.first_ino.saturating_sub(1))
+                    .map_err(|_| Error::Corrupt("first_ino"))?,
+                _ => 0,
+            };
+            for bit in 0..first.min(ipg) {
+                if !bit_is_set(bm, bit)? {
+                    return Err(Error::Corrupt("reserved inode found cleared"));
+                }
+            }
             let mut found = None;
-            for bit in 0..ipg {
+            for bit in first..ipg {
                 if !bit_is_set(bm, bit)? {
                     found = Some(bit);
                     break;
@@ -157,6 +174,7 @@ pub fn free_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, is_dir: bool) 
         return Err(Error::Corrupt("inode already free"));
     }
     let bbuf = tx.bread(gd.inode_bitmap())?;
+    ext4_inode_bitmap_csum_verify(geo, gd, tx.data(&bbuf))?;
     if !bit_is_set(tx.data(&bbuf), bit)? {
         return Err(Error::Corrupt("inode already free"));
     }

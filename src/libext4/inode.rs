@@ -4,7 +4,7 @@
 //! it, and changing it with its checksum rewritten (`ext4_mark_iloc_dirty()`
 //! with `ext4_inode_csum_set()`), and ext4's time encoding.
 
-use super::super::ondisk::inode::{ext4_inode_csum_set, Inode};
+use super::super::ondisk::inode::{ext4_inode_csum_set, ext4_inode_csum_verify, Inode};
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Error, Result};
 use super::desc::read_desc;
@@ -46,13 +46,14 @@ pub fn inode_slot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<(T::
     Ok((buf, off))
 }
 
-/// Reads inode `ino`.
+/// Reads inode `ino`, its checksum verified.
 pub fn read_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<Inode> {
     let (buf, off) = inode_slot(tx, geo, ino)?;
     let raw = tx
         .data(&buf)
         .get(off..)
         .ok_or(Error::Corrupt("inode offset"))?;
+    ext4_inode_csum_verify(raw, geo, ino)?;
     Inode::parse(raw, geo)
 }
 

@@ -11,17 +11,18 @@
 
 use super::super::ondisk::crc::ext4_inode_csum_seed;
 use super::super::ondisk::dir::{
-    ext4_dirblock_csum_set, find_slot, init_dir_block, insert_entry, remove_entry, search_dir,
-    DirBlockIter, Slot, EXT4_FT_DIR, EXT4_FT_REG_FILE,
+    ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, init_dir_block, insert_entry,
+    remove_entry, search_dir, DirBlockIter, Slot, EXT4_FT_DIR, EXT4_FT_REG_FILE,
 };
 use super::super::ondisk::extent::{ExtentNode, NodeKind, EXT4_EXT_MAGIC};
 use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
 use super::super::ondisk::inode::{
-    ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, S_IFDIR, S_IFMT, S_IFREG,
+    ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, EXT4_I_BLOCK_SIZE,
+    S_IFDIR, S_IFMT, S_IFREG,
 };
 use super::super::ondisk::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
 use super::super::ondisk::{Error, Result};
-use super::balloc::{alloc_block, free_block};
+use super::balloc::{alloc_block, free_block, is_allocated};
 use super::extents::{root_append, root_runs};
 use super::ialloc::{alloc_inode, free_inode};
 pub use super::inode::Time;
@@ -45,6 +46,16 @@ pub struct NewInode {
     pub now: Time,
     /// `i_generation`.
     pub generation: u32,
+}
+
+/// `ext4_ext_tree_init()`: an empty root leaf with room for four extents.
+fn empty_extent_root(i_block: &mut [u8]) -> Result<()> {
+    let hdr = i_block.get_mut(..8).ok_or(Error::Corrupt("i_block"))?;
+    hdr.copy_from_slice(&[0, 0, 0, 0, 4, 0, 0, 0]);
+    if let Some(m) = hdr.get_mut(..2) {
+        m.copy_from_slice(&EXT4_EXT_MAGIC.to_le_bytes());
+    }
+    Ok(())
 }
 
 /// `ext4_new_inode()`: every byte of the inode
@@ -82,15 +93,7 @@ fn init_inode<T: Trans>(
         inode.i_generation = n.generation;
         if extents {
             inode.i_flags = EXT4_EXTENTS_FL;
-            // ext4_ext_tree_init(): an empty root with room for four.
-            let hdr = inode
-                .i_block
-                .get_mut(..8)
-                .ok_or(Error::Corrupt("i_block"))?;
-            hdr.copy_from_slice(&[0, 0, 0, 0, 4, 0, 0, 0]);
-            if let Some(m) = inode.i_block.get_mut(..2) {
-                m.copy_from_slice(&EXT4_EXT_MAGIC.to_le_bytes());
-            }
+            empty_extent_root(&mut inode.i_block)?;
         }
         if geo.inode_size > EXT4_GOOD_OLD_INODE_SIZE {
             // s_want_extra_isize: every field ext4 knows (32 bytes).
@@ -122,7 +125,7 @@ fn init_inode<T: Trans>(
 fn find_target<T: Trans>(
     tx: &mut T,
     geo: &Geometry,
-    d: &Inode,
+    d: Dir<'_>,
     name: &[u8],
 ) -> Result<(T::Buf, Slot)> {
     let mut target = None;
@@ -209,7 +212,15 @@ pub fn create<T: Trans>(
     n: &NewInode,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    let target = find_target(tx, geo, &d, name)?;
+    let target = find_target(
+        tx,
+        geo,
+        Dir {
+            ino: dir,
+            inode: &d,
+        },
+        name,
+    )?;
     let group = geo.inode_location(dir)?.group;
     let Some(ino) = alloc_inode(tx, geo, group, false)? else {
         return Ok(None);
@@ -244,23 +255,35 @@ pub fn mkdir<T: Trans>(
     n: &NewInode,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
+    let target = find_target(
+        tx,
+        geo,
+        Dir {
+            ino: dir,
+            inode: &d,
+        },
+        name,
+    )?;
     if d.i_links_count >= EXT4_LINK_MAX {
         return Err(Error::OutOfRange("too many links"));
     }
-    let target = find_target(tx, geo, &d, name)?;
     let group = geo.inode_location(dir)?.group;
     let goal = geo.group_first_block(group)?;
-    let Some(blk) = alloc_block(tx, geo, goal)? else {
-        return Ok(None);
-    };
     let Some(ino) = alloc_inode(tx, geo, group, true)? else {
-        free_block(tx, geo, blk)?;
         return Ok(None);
     };
+    let Some(blk) = alloc_block(tx, geo, goal)? else {
+        free_inode(tx, geo, ino, true)?;
+        return Ok(None);
+    };
+    // The new directory's extent root, built before any inode is written.
+    let mut i_block = [0u8; EXT4_I_BLOCK_SIZE];
+    empty_extent_root(&mut i_block)?;
+    root_append(&mut i_block, geo, 0, blk)?;
     init_inode(tx, geo, ino, n, S_IFDIR, 2)?;
     let csum = geo.has_metadata_csum();
     let seed = ext4_inode_csum_seed(geo.csum_seed, ino, n.generation);
-    let buf = tx.bread(blk)?;
+    let buf = tx.new_block(blk)?;
     tx.edit(&buf, |b| {
         init_dir_block(b, geo, ino, dir, csum)?;
         if csum {
@@ -269,13 +292,11 @@ pub fn mkdir<T: Trans>(
         Ok::<(), Error>(())
     })??;
     let sectors = geo.block_size >> 9;
-    let mut mapped = Ok(false);
     edit_inode(tx, geo, ino, |i| {
-        mapped = root_append(&mut i.i_block, geo, 0, blk);
+        i.i_block = i_block;
         i.i_size_lo = geo.block_size;
         i.i_blocks_lo = sectors;
     })?;
-    mapped?;
     let parent = Dir {
         ino: dir,
         inode: &d,
@@ -292,14 +313,17 @@ pub fn mkdir<T: Trans>(
     Ok(Some(ino))
 }
 
-/// The directory's leaf blocks, each passed to `f` until it returns
-/// `Some`; `Unsupported` for the layouts this layer cannot walk yet.
+/// The directory's leaf blocks, each checked (inside the file system, leaf
+/// checksum) and passed to `f` until it returns `Some`; `Unsupported` for
+/// the layouts this layer cannot walk yet.
 fn for_each_dir_block<T: Trans, R>(
     tx: &mut T,
     geo: &Geometry,
-    d: &Inode,
+    dir: Dir<'_>,
     mut f: impl FnMut(&mut T, T::Buf) -> Result<Option<R>>,
 ) -> Result<Option<R>> {
+    let d = dir.inode;
+    let seed = ext4_inode_csum_seed(geo.csum_seed, dir.ino, d.i_generation);
     if d.file_type()? != FileType::Directory {
         return Err(Error::Corrupt("not a directory"));
     }
@@ -317,7 +341,12 @@ fn for_each_dir_block<T: Trans, R>(
         let e = e?;
         for i in 0..u64::from(e.len()) {
             let blk = e.pblock().checked_add(i).ok_or(Error::Corrupt("extent"))?;
+            geo.check_block_range(blk, 1)?;
             let buf = tx.bread(blk)?;
+            // ext4_read_dirblock(): a leaf is used only if its checksum holds.
+            if geo.has_metadata_csum() {
+                ext4_dirblock_csum_verify(tx.data(&buf), seed)?;
+            }
             if let Some(r) = f(tx, buf)? {
                 return Ok(Some(r));
             }
@@ -362,18 +391,29 @@ fn evict<T: Trans>(
     free_inode(tx, geo, ino, is_dir)
 }
 
-/// Whether this layer can free everything `victim` owns: checked before
-/// anything changes.
-fn check_evictable(geo: &Geometry, victim: &Inode) -> Result<()> {
+/// Whether this layer can free everything `victim` owns, checked before
+/// anything changes: no xattr block, an extent root it can walk, and every
+/// block that root maps marked in use (a double free found half way would
+/// leave the name gone and the inode half freed).
+fn check_evictable<T: Trans>(tx: &mut T, geo: &Geometry, victim: &Inode) -> Result<()> {
     if victim.file_acl(geo) != 0 {
         return Err(Error::Unsupported("freeing an xattr block"));
     }
-    let owns_blocks = victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0;
-    if owns_blocks && !victim.has_flag(EXT4_EXTENTS_FL) {
-        return Err(Error::Unsupported("freeing a block-mapped file's blocks"));
+    if !victim.has_flag(EXT4_EXTENTS_FL) {
+        let owns_blocks = victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0;
+        return match owns_blocks {
+            true => Err(Error::Unsupported("freeing a block-mapped file's blocks")),
+            false => Ok(()),
+        };
     }
-    if owns_blocks {
-        root_runs(&victim.i_block, geo)?.try_for_each(|r| r.map(|_| ()))?;
+    for run in root_runs(&victim.i_block, geo)? {
+        let (start, len) = run?;
+        geo.check_block_range(start, u64::from(len))?;
+        for b in 0..u64::from(len) {
+            if !is_allocated(tx, geo, start.saturating_add(b))? {
+                return Err(Error::Corrupt("file maps a free block"));
+            }
+        }
     }
     Ok(())
 }
@@ -382,7 +422,7 @@ fn check_evictable(geo: &Geometry, victim: &Inode) -> Result<()> {
 fn lookup<T: Trans>(
     tx: &mut T,
     geo: &Geometry,
-    d: &Inode,
+    d: Dir<'_>,
     name: &[u8],
 ) -> Result<Option<(T::Buf, u32)>> {
     for_each_dir_block(tx, geo, d, |tx, buf| {
@@ -434,7 +474,16 @@ pub fn unlink<T: Trans>(
     now: Time,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    let Some((buf, ino)) = lookup(tx, geo, &d, name)? else {
+    let Some((buf, ino)) = lookup(
+        tx,
+        geo,
+        Dir {
+            ino: dir,
+            inode: &d,
+        },
+        name,
+    )?
+    else {
         return Ok(None);
     };
     let victim = read_inode(tx, geo, ino)?;
@@ -443,7 +492,7 @@ pub fn unlink<T: Trans>(
     }
     let last = victim.i_links_count <= 1;
     if last {
-        check_evictable(geo, &victim)?;
+        check_evictable(tx, geo, &victim)?;
     }
     let parent = Dir {
         ino: dir,
@@ -477,7 +526,16 @@ pub fn rmdir<T: Trans>(
         return Err(Error::OutOfRange("rmdir of . or .."));
     }
     let d = read_inode(tx, geo, dir)?;
-    let Some((buf, ino)) = lookup(tx, geo, &d, name)? else {
+    let Some((buf, ino)) = lookup(
+        tx,
+        geo,
+        Dir {
+            ino: dir,
+            inode: &d,
+        },
+        name,
+    )?
+    else {
         return Ok(None);
     };
     let victim = read_inode(tx, geo, ino)?;
@@ -486,19 +544,27 @@ pub fn rmdir<T: Trans>(
     }
     // ext4_empty_dir(): nothing live but "." and "..".
     let inodes = geo.inodes_count;
-    let busy = for_each_dir_block(tx, geo, &victim, |tx, b| {
-        for e in DirBlockIter::new(tx.data(&b), inodes) {
-            let e = e?;
-            if e.inode != 0 && e.name != b"." && e.name != b".." {
-                return Ok(Some(()));
+    let busy = for_each_dir_block(
+        tx,
+        geo,
+        Dir {
+            ino,
+            inode: &victim,
+        },
+        |tx, b| {
+            for e in DirBlockIter::new(tx.data(&b), inodes) {
+                let e = e?;
+                if e.inode != 0 && e.name != b"." && e.name != b".." {
+                    return Ok(Some(()));
+                }
             }
-        }
-        Ok(None)
-    })?;
+            Ok(None)
+        },
+    )?;
     if busy.is_some() {
         return Err(Error::OutOfRange("directory not empty"));
     }
-    check_evictable(geo, &victim)?;
+    check_evictable(tx, geo, &victim)?;
     let parent = Dir {
         ino: dir,
         inode: &d,
@@ -520,9 +586,17 @@ fn is_ancestor<T: Trans>(tx: &mut T, geo: &Geometry, ancestor: u32, dir: u32) ->
             return Ok(false);
         }
         let d = read_inode(tx, geo, cur)?;
-        cur = lookup(tx, geo, &d, b"..")?
-            .map(|(_, ino)| ino)
-            .ok_or(Error::Corrupt("directory without .."))?;
+        cur = lookup(
+            tx,
+            geo,
+            Dir {
+                ino: cur,
+                inode: &d,
+            },
+            b"..",
+        )?
+        .map(|(_, ino)| ino)
+        .ok_or(Error::Corrupt("directory without .."))?;
     }
     Err(Error::Corrupt("directory tree loops"))
 }
@@ -531,7 +605,8 @@ fn is_ancestor<T: Trans>(tx: &mut T, geo: &Geometry, ancestor: u32, dir: u32) ->
 /// directories), with the leaf checksum.
 fn set_dotdot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, parent: u32) -> Result<()> {
     let d = read_inode(tx, geo, ino)?;
-    let (buf, _) = lookup(tx, geo, &d, b"..")?.ok_or(Error::Corrupt("directory without .."))?;
+    let (buf, _) = lookup(tx, geo, Dir { ino, inode: &d }, b"..")?
+        .ok_or(Error::Corrupt("directory without .."))?;
     let seed = ext4_inode_csum_seed(geo.csum_seed, ino, d.i_generation);
     let csum = geo.has_metadata_csum();
     let inodes = geo.inodes_count;
@@ -569,7 +644,16 @@ pub fn rename<T: Trans>(
         }
     }
     let od = read_inode(tx, geo, odir)?;
-    let Some((obuf, ino)) = lookup(tx, geo, &od, oname)? else {
+    let Some((obuf, ino)) = lookup(
+        tx,
+        geo,
+        Dir {
+            ino: odir,
+            inode: &od,
+        },
+        oname,
+    )?
+    else {
         return Ok(None);
     };
     if odir == ndir && oname == nname {
@@ -590,7 +674,15 @@ pub fn rename<T: Trans>(
     if moves_dir && nd.i_links_count >= EXT4_LINK_MAX {
         return Err(Error::OutOfRange("too many links"));
     }
-    let target = find_target(tx, geo, &nd, nname)?;
+    let target = find_target(
+        tx,
+        geo,
+        Dir {
+            ino: ndir,
+            inode: &nd,
+        },
+        nname,
+    )?;
     // The new record first, then the old one goes (as ext4: a crash in
     // between leaves two names, never none).
     let new_parent = Dir {
@@ -641,7 +733,15 @@ pub fn link<T: Trans>(
         return Err(Error::OutOfRange("too many links"));
     }
     let d = read_inode(tx, geo, dir)?;
-    let target = find_target(tx, geo, &d, name)?;
+    let target = find_target(
+        tx,
+        geo,
+        Dir {
+            ino: dir,
+            inode: &d,
+        },
+        name,
+    )?;
     let parent = Dir {
         ino: dir,
         inode: &d,

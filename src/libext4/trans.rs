@@ -17,6 +17,11 @@ pub trait Trans {
     /// Reads block `blk` of the file system.
     fn bread(&mut self, blk: u64) -> Result<Self::Buf>;
 
+    /// A block the caller has just allocated and will fill entirely: no
+    /// read, contents zero (`sb_getblk()` with jbd2 create access, which
+    /// also cancels a revoke of the block from before it was freed).
+    fn new_block(&mut self, blk: u64) -> Result<Self::Buf>;
+
     /// The bytes of `b` as the transaction sees them.
     fn data<'a>(&'a self, b: &'a Self::Buf) -> &'a [u8];
 

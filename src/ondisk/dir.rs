@@ -310,7 +310,12 @@ pub fn find_slot(block: &[u8], geo: &Geometry, name: &[u8]) -> Result<Slot> {
     if name.is_empty() || name.len() > EXT4_NAME_LEN {
         return Err(Error::OutOfRange("name length"));
     }
-    let top = dirent_tail_offset(block).unwrap_or(block.len());
+    // Under metadata_csum the tail's 12 bytes are never handed out, tail or
+    // not (ext4_add_entry() searches blocksize - csum_size).
+    let top = match geo.has_metadata_csum() {
+        true => block.len().saturating_sub(EXT4_DIR_TAIL_SIZE),
+        false => block.len(),
+    };
     let need = ext4_dir_rec_len(name.len());
     let mut slot = Slot::NoSpace;
     for e in DirBlockIter::for_fs(block, geo) {
@@ -357,22 +362,27 @@ pub fn insert_entry(
         return Err(Error::OutOfRange("no slot"));
     };
     let size = block.len();
-    let at = if used != 0 {
-        let len = rec_len_to_disk(used, size)?;
-        super::bytes::put_le16(block, offset.saturating_add(4), len, "dirent")?;
-        offset.saturating_add(used)
-    } else {
-        offset
-    };
-    let new_len = rec_len_to_disk(rec_len.saturating_sub(used), size)?;
-    let ft = match geo.has_incompat(super::features::EXT4_FEATURE_INCOMPAT_FILETYPE) {
-        true => file_type,
-        false => 0,
-    };
+    // Every check before the first byte changes.
     let name_len = u8::try_from(name.len()).map_err(|_| Error::OutOfRange("name length"))?;
     if name.is_empty() || ext4_dir_rec_len(name.len()) > rec_len.saturating_sub(used) {
         return Err(Error::OutOfRange("name does not fit the slot"));
     }
+    let new_len = rec_len_to_disk(rec_len.saturating_sub(used), size)?;
+    let kept = match used {
+        0 => None,
+        _ => Some(rec_len_to_disk(used, size)?),
+    };
+    let at = offset.saturating_add(used);
+    if at.saturating_add(ext4_dir_rec_len(name.len())) > size {
+        return Err(Error::OutOfRange("name does not fit the slot"));
+    }
+    if let Some(len) = kept {
+        super::bytes::put_le16(block, offset.saturating_add(4), len, "dirent")?;
+    }
+    let ft = match geo.has_incompat(super::features::EXT4_FEATURE_INCOMPAT_FILETYPE) {
+        true => file_type,
+        false => 0,
+    };
     super::bytes::put_le32(block, at, ino, "dirent")?;
     super::bytes::put_le16(block, at.saturating_add(4), new_len, "dirent")?;
     block

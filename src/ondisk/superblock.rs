@@ -233,6 +233,14 @@ pub fn mark_recovery_complete(
         .copy_from_slice(&state.to_le_bytes());
     let incompat = le32(raw, 0x60, W)? & !EXT4_FEATURE_INCOMPAT_RECOVER;
     put_le32(raw, 0x60, incompat, W)?;
+    set_free_counts(raw, free_blocks, free_inodes)
+}
+
+/// `ext4_commit_super()`'s summary counts: stores the free block and inode
+/// counts (as summed from the group descriptors) in the 1024 super block
+/// bytes of `raw`, and recomputes `s_checksum` under `metadata_csum`.
+pub fn set_free_counts(raw: &mut [u8], free_blocks: u64, free_inodes: u32) -> Result<()> {
+    let incompat = le32(raw, 0x60, W)?;
     // Low and high halves of the 64-bit count: the casts keep 32 bits each.
     put_le32(raw, 0x0C, free_blocks as u32, W)?;
     if incompat & EXT4_FEATURE_INCOMPAT_64BIT != 0 {

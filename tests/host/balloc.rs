@@ -13,7 +13,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 use rext4_core::libext4::balloc::{alloc_block, free_block};
@@ -81,17 +80,7 @@ fn allocations_are_what_e2fsck_sees_and_frees_restore_the_counts() {
             "{name}: double free"
         );
         tx.commit();
-        let out = Command::new(tools.e2fsck.as_ref().unwrap())
-            .arg("-fn")
-            .arg(&img)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        assert_e2fsck_clean(&tools, &img, name);
         assert_eq!(free_per_group(&tools, &img), before, "{name}: free counts");
     }
 }

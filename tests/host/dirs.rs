@@ -10,24 +10,12 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use rext4_core::libext4::namei::{create, mkdir, rmdir, unlink, NewInode, Time};
 use rext4_core::ondisk::Error;
 
 fn e2fsck_clean(tools: &Tools, img: &std::path::Path, what: &str) {
-    let out = Command::new(tools.e2fsck.as_ref().unwrap())
-        .arg("-fn")
-        .arg(img)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_e2fsck_clean(tools, img, what);
 }
 
 #[test]

@@ -617,7 +617,11 @@ fn only_direct_pointers_and_32_levels_at_iget() {
     let f = ino_of(&img, "/frag");
     let im = Image::open(&img);
     let raw = im.raw_inode(f);
-    assert_eq!(u16::from_le_bytes([raw[0x28 + 6], raw[0x28 + 7]]), 1, "frag is not depth 1");
+    assert_eq!(
+        u16::from_le_bytes([raw[0x28 + 6], raw[0x28 + 7]]),
+        1,
+        "frag is not depth 1"
+    );
     // i_block word 1 is eh_max | eh_depth << 16: set the root's depth
     // through debugfs, which keeps the inode checksum right.
     let word1 = u32::from_le_bytes(raw[0x28 + 4..0x28 + 8].try_into().unwrap());

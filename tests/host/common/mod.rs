@@ -240,7 +240,15 @@ pub struct Image {
 
 impl Image {
     pub fn open(path: &Path) -> Image {
-        let file = File::open(path).expect("open image");
+        Image::from_file(File::open(path).expect("open image"))
+    }
+
+    /// A reader over an already open image file (a clone of the handle).
+    pub fn open_rw(file: &File) -> Image {
+        Image::from_file(file.try_clone().expect("clone image handle"))
+    }
+
+    fn from_file(file: File) -> Image {
         let mut raw = vec![0u8; 1024];
         file.read_exact_at(&mut raw, 1024).expect("read superblock");
         let sb = Superblock::parse(&raw).expect("superblock parses");
@@ -882,12 +890,26 @@ impl ImageTrans {
         }
     }
 
+    /// Writes the changed blocks, then the super block's free counts as
+    /// the group descriptors now sum them (what `ext4_commit_super()` writes
+    /// from ext4's counters, so e2fsck finds no summary to correct).
     pub fn commit(self) -> usize {
         for b in &self.dirty {
             self.file
                 .write_all_at(&self.blocks[b], b * self.bs)
                 .unwrap();
         }
+        let im = Image::open_rw(&self.file);
+        let (mut fb, mut fi) = (0u64, 0u64);
+        for g in 0..im.geo.groups_count {
+            let (_, gd) = im.group_desc(g);
+            fb += u64::from(gd.free_blocks_count());
+            fi += u64::from(gd.free_inodes_count());
+        }
+        let mut raw = vec![0u8; 1024];
+        self.file.read_exact_at(&mut raw, 1024).unwrap();
+        rext4_core::ondisk::superblock::set_free_counts(&mut raw, fb, fi as u32).unwrap();
+        self.file.write_all_at(&raw, 1024).unwrap();
         self.file.sync_all().unwrap();
         self.dirty.len()
     }
@@ -904,6 +926,11 @@ impl rext4_core::libext4::trans::Trans for ImageTrans {
                 .map_err(|_| Error::Corrupt("read"))?;
             self.blocks.insert(blk, buf);
         }
+        Ok(blk)
+    }
+
+    fn new_block(&mut self, blk: u64) -> rext4_core::ondisk::Result<u64> {
+        self.blocks.insert(blk, vec![0u8; self.bs as usize]);
         Ok(blk)
     }
 
@@ -962,4 +989,17 @@ pub fn e2fsck_bitmap_differences(
         }
     }
     (minus, plus, text)
+}
+
+/// e2fsck -fn finds nothing at all: exit 0 and not one question asked (a
+/// "Fix? no" can still exit 0, for summary counts e2fsck may correct
+/// silently in other modes).
+pub fn assert_e2fsck_clean(tools: &Tools, img: &Path, what: &str) {
+    let e2fsck = tools.e2fsck.as_ref().expect("e2fsck");
+    let out = Command::new(e2fsck).arg("-fn").arg(img).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.code() == Some(0) && !text.contains("Fix?") && !text.contains("wrong"),
+        "{what}: e2fsck -fn: {text}"
+    );
 }
