@@ -11,7 +11,10 @@
 # pattern laid down and deleted before the workload (zeros at worst, never
 # stale data). rext4's and ext4's replays must show the same tree.
 # POWERCUT_SEEDS picks the seeds (make check: a few; make crash: 200); each
-# failure names its seed, and POWERCUT_SEEDS=<seed> replays it.
+# failure names its seed. A seed fixes the workload and the delay before the
+# cut; under TCG the point the workload has reached by then varies a little
+# from run to run, so a rerun of a seed cuts near, not exactly at, the same
+# operation.
 . "$(dirname "$0")/lib.sh"
 load_module
 mnt=$WORK/mnt
