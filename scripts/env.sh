@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Sourced by every script: where the toolchain pieces live. Override any of
 # these in the environment. Nothing here lives in the repository.
 : "${REXT4_CACHE:=/var/cache/rext4}"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Rules the reviewers would otherwise enforce by hand:
 #  - kernel code must not panic on input: no unwrap/expect/panic!/todo!/
 #    unimplemented! outside tests (a proven-safe line says "// ok-panic: why");

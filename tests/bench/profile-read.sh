@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Where a sequential read spends its time: perf (cpu-clock, all CPUs) over
 # one fio read of the same file by rext4 and by in-tree ext4, cold (after
 # drop_caches and a fresh mount) or, with BENCH_CACHE=cached, from the page

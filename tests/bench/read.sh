@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Guest side of `make bench` (read path): fio sequential and random reads at
 # 4k, 64k and 1M, cold (caches dropped, fresh mount) and cached, of the same
 # file on the same ramdisk, by rext4, in-tree ext4 and XFS, interleaved, each

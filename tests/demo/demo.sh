@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Guest side of `make demo` (run through scripts/vm, so a kernel splat fails it).
 . "$(dirname "$0")/../vm/lib.sh"
 step() { echo; echo ">>> $*"; }

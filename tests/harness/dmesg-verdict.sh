@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The VM harness must fail a test on every kind of kernel splat and pass a
 # clean log. Feeds scripts/dmesg-verdict real-looking samples of each.
 set -u

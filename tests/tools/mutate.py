@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Corrupted-image generator for the read path's robustness test.
 
   mutate.py plan BASE.img META.raw COUNT SEED > PLAN

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Builds test trees and compares file system views of them.
 
   treecmp.py gen DIR [--big] [--bigdir] [--no-old-times]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Corrupt images never crash the kernel, and rext4 hands out no inode the
 # in-tree ext4 driver refuses: each of several hundred mutated images (bit
 # flips and overwrites in metadata blocks, found with e2image) is mounted

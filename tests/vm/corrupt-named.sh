@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Named corruptions (built by corrupt-named.prep, each confirmed by e2fsck:
 # a looping extent tree, an extent and a symlink block outside the file
 # system, an overfull extent leaf, directory records with a bad rec_len or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Journals the in-tree ext4 driver leaves behind are replayed by rext4 at
 # mount, read-only mounts included, with the kernel's jbd2. On each image
 # variant, ext4 (nodelalloc, so file data is allocated in the transaction)

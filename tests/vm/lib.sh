@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Sourced by every VM test (tests/vm/*.sh). A test is a bash script that runs
 # as root inside the guest, exits 0 on success, and says why when it fails.
 # scripts/vm also fails it on any splat in the kernel log it caused.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The module loads and registers the "rext4" type, mounts an image read-only,
 # unloads cleanly, repeatedly, and leaks nothing kmemleak can see.
 . "$(dirname "$0")/lib.sh"

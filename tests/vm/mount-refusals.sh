@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # What rext4 refuses to mount, with the exact errno and a dmesg line that
 # says why: read-write (EROFS, until the write path exists), not ext4
 # (EINVAL), unsupported incompat features (EINVAL, each named), a journal

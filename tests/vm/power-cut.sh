@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Power cuts: the in-tree ext4 driver runs a seeded workload on a dm-flakey
 # device (appends, overwrites, truncates, renames, unlinks, a directory grown
 # into an htree, xattrs, files written and fsynced), and at a random moment

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The read path on real mkfs.ext4 images: every variant mounts read-only with
 # rext4, and everything a user can observe (contents, holes, sizes, modes,
 # owners, times incl. btime, link counts, xattrs, directory entries, symlink
