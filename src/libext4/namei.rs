@@ -212,24 +212,16 @@ pub fn create<T: Trans>(
     n: &NewInode,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    let target = find_target(
-        tx,
-        geo,
-        Dir {
-            ino: dir,
-            inode: &d,
-        },
-        name,
-    )?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    let target = find_target(tx, geo, parent, name)?;
     let group = geo.inode_location(dir)?.group;
     let Some(ino) = alloc_inode(tx, geo, group, false)? else {
         return Ok(None);
     };
     init_inode(tx, geo, ino, n, S_IFREG, 1)?;
-    let parent = Dir {
-        ino: dir,
-        inode: &d,
-    };
     add_record(
         tx,
         geo,
@@ -255,15 +247,11 @@ pub fn mkdir<T: Trans>(
     n: &NewInode,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    let target = find_target(
-        tx,
-        geo,
-        Dir {
-            ino: dir,
-            inode: &d,
-        },
-        name,
-    )?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    let target = find_target(tx, geo, parent, name)?;
     if d.i_links_count >= EXT4_LINK_MAX {
         return Err(Error::OutOfRange("too many links"));
     }
@@ -297,10 +285,6 @@ pub fn mkdir<T: Trans>(
         i.i_size_lo = geo.block_size;
         i.i_blocks_lo = sectors;
     })?;
-    let parent = Dir {
-        ino: dir,
-        inode: &d,
-    };
     add_record(
         tx,
         geo,
@@ -733,19 +717,11 @@ pub fn link<T: Trans>(
         return Err(Error::OutOfRange("too many links"));
     }
     let d = read_inode(tx, geo, dir)?;
-    let target = find_target(
-        tx,
-        geo,
-        Dir {
-            ino: dir,
-            inode: &d,
-        },
-        name,
-    )?;
     let parent = Dir {
         ino: dir,
         inode: &d,
     };
+    let target = find_target(tx, geo, parent, name)?;
     add_record(
         tx,
         geo,

@@ -16,10 +16,6 @@ use common::*;
 use rext4_core::libext4::data::fill_empty_file;
 use rext4_core::libext4::namei::{create, unlink, NewInode, Time};
 
-fn e2fsck_clean(tools: &Tools, img: &std::path::Path, what: &str) {
-    assert_e2fsck_clean(tools, img, what);
-}
-
 #[test]
 fn written_files_read_back_through_debugfs_and_free_on_unlink() {
     let Some(tools) = tools() else { return };
@@ -68,7 +64,7 @@ fn written_files_read_back_through_debugfs_and_free_on_unlink() {
             files.push((fname, bytes));
         }
         tx.commit();
-        e2fsck_clean(&tools, &img, &format!("{name}: after writing"));
+        assert_e2fsck_clean(&tools, &img, &format!("{name}: after writing"));
         for (fname, bytes) in &files {
             let out = Command::new(&tools.debugfs)
                 .arg("-R")
@@ -97,7 +93,7 @@ fn written_files_read_back_through_debugfs_and_free_on_unlink() {
             );
         }
         tx.commit();
-        e2fsck_clean(&tools, &img, &format!("{name}: after unlinking"));
+        assert_e2fsck_clean(&tools, &img, &format!("{name}: after unlinking"));
         let end = dumpe2fs_groups(&tools, &img);
         let counts = |g: &[DumpGroup]| -> Vec<(u32, u32)> {
             g.iter().map(|g| (g.free_blocks, g.free_inodes)).collect()

@@ -14,10 +14,6 @@ use common::*;
 use rext4_core::libext4::namei::{create, mkdir, rmdir, unlink, NewInode, Time};
 use rext4_core::ondisk::Error;
 
-fn e2fsck_clean(tools: &Tools, img: &std::path::Path, what: &str) {
-    assert_e2fsck_clean(tools, img, what);
-}
-
 #[test]
 fn mkdir_and_rmdir_keep_e2fsck_clean() {
     let Some(tools) = tools() else { return };
@@ -70,7 +66,7 @@ fn mkdir_and_rmdir_keep_e2fsck_clean() {
             "{name}"
         );
         tx.commit();
-        e2fsck_clean(&tools, &img, &format!("{name}: after mkdir"));
+        assert_e2fsck_clean(&tools, &img, &format!("{name}: after mkdir"));
         let im = Image::open(&img);
         for (_, b, c, path) in &dirs {
             assert_eq!(im.namei(path), Some(*c), "{name}: {path}");
@@ -107,7 +103,7 @@ fn mkdir_and_rmdir_keep_e2fsck_clean() {
             );
         }
         tx.commit();
-        e2fsck_clean(&tools, &img, &format!("{name}: after removing the c level"));
+        assert_e2fsck_clean(&tools, &img, &format!("{name}: after removing the c level"));
         let mut tx = ImageTrans::new(&img, &geo);
         for (a, b, _, path) in &dirs {
             let bname = path.split('/').nth(2).unwrap();
@@ -123,7 +119,7 @@ fn mkdir_and_rmdir_keep_e2fsck_clean() {
         }
         assert_eq!(rmdir(&mut tx, &geo, 2, b"a0", now), Ok(None), "{name}");
         tx.commit();
-        e2fsck_clean(&tools, &img, &format!("{name}: after removing everything"));
+        assert_e2fsck_clean(&tools, &img, &format!("{name}: after removing everything"));
         let end = dumpe2fs_groups(&tools, &img);
         let counts = |g: &[DumpGroup]| -> Vec<(u32, u32, u32)> {
             g.iter()
