@@ -458,16 +458,11 @@ pub fn unlink<T: Trans>(
     now: Time,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
-    let Some((buf, ino)) = lookup(
-        tx,
-        geo,
-        Dir {
-            ino: dir,
-            inode: &d,
-        },
-        name,
-    )?
-    else {
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    let Some((buf, ino)) = lookup(tx, geo, parent, name)? else {
         return Ok(None);
     };
     let victim = read_inode(tx, geo, ino)?;
@@ -478,10 +473,6 @@ pub fn unlink<T: Trans>(
     if last {
         check_evictable(tx, geo, &victim)?;
     }
-    let parent = Dir {
-        ino: dir,
-        inode: &d,
-    };
     remove_record(tx, geo, parent, &buf, name, now, false)?;
     if last {
         evict(tx, geo, ino, &victim, now, false)?;
@@ -510,16 +501,11 @@ pub fn rmdir<T: Trans>(
         return Err(Error::OutOfRange("rmdir of . or .."));
     }
     let d = read_inode(tx, geo, dir)?;
-    let Some((buf, ino)) = lookup(
-        tx,
-        geo,
-        Dir {
-            ino: dir,
-            inode: &d,
-        },
-        name,
-    )?
-    else {
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    let Some((buf, ino)) = lookup(tx, geo, parent, name)? else {
         return Ok(None);
     };
     let victim = read_inode(tx, geo, ino)?;
@@ -549,10 +535,6 @@ pub fn rmdir<T: Trans>(
         return Err(Error::OutOfRange("directory not empty"));
     }
     check_evictable(tx, geo, &victim)?;
-    let parent = Dir {
-        ino: dir,
-        inode: &d,
-    };
     remove_record(tx, geo, parent, &buf, name, now, true)?;
     evict(tx, geo, ino, &victim, now, true)?;
     Ok(Some(ino))
