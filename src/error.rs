@@ -9,7 +9,7 @@
 
 use kernel::prelude::*;
 
-use crate::ondisk::Error as DiskError;
+use crate::ondisk::{Errno, Error as DiskError};
 
 /// The kind and the structure named, for messages.
 pub(crate) fn describe(e: &DiskError) -> (&'static str, &'static str) {
@@ -18,6 +18,7 @@ pub(crate) fn describe(e: &DiskError) -> (&'static str, &'static str) {
         DiskError::BadChecksum(w) => ("bad checksum", w),
         DiskError::Unsupported(w) => ("unsupported", w),
         DiskError::OutOfRange(w) => ("out of range", w),
+        DiskError::Refused(e) => ("refused", e.name()),
     }
 }
 
@@ -27,6 +28,15 @@ pub(crate) fn to_kernel(e: DiskError) -> Error {
         DiskError::BadChecksum(_) => EBADMSG,
         DiskError::Unsupported(_) => EOPNOTSUPP,
         DiskError::OutOfRange(_) => EFBIG,
+        DiskError::Refused(e) => match e {
+            Errno::Exists => EEXIST,
+            Errno::NotEmpty => ENOTEMPTY,
+            Errno::NotDir => ENOTDIR,
+            Errno::IsDir => EISDIR,
+            Errno::Perm => EPERM,
+            Errno::Invalid => EINVAL,
+            Errno::TooManyLinks => EMLINK,
+        },
     }
 }
 

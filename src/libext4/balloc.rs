@@ -98,7 +98,9 @@ fn flip<T: Trans>(tx: &mut T, geo: &Geometry, group: u32, bit: usize, used: bool
     }
     .ok_or(Error::Corrupt("group free blocks count"))?;
     d.gd.set_free_blocks_count(geo, free);
-    write_desc(tx, geo, group, &d)
+    write_desc(tx, geo, group, &d)?;
+    tx.counted(if used { -1 } else { 1 }, 0);
+    Ok(())
 }
 
 /// Allocates one block, the first free one at or after `goal` (any block

@@ -146,6 +146,7 @@ pub fn alloc_inode<T: Trans>(
             gd.set_used_dirs_count(geo, dirs);
         }
         write_desc(tx, geo, group, &d)?;
+        tx.counted(0, -1);
         let ino = group_first_ino(geo, group)?
             .checked_add(rel.saturating_sub(1))
             .ok_or(Error::OutOfRange("inode"))?;
@@ -198,5 +199,7 @@ pub fn free_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, is_dir: bool) 
             .ok_or(Error::Corrupt("group used dirs count"))?;
         gd.set_used_dirs_count(geo, dirs);
     }
-    write_desc(tx, geo, group, &d)
+    write_desc(tx, geo, group, &d)?;
+    tx.counted(0, 1);
+    Ok(())
 }

@@ -12,16 +12,17 @@
 use super::super::ondisk::crc::ext4_inode_csum_seed;
 use super::super::ondisk::dir::{
     ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, init_dir_block, insert_entry,
-    remove_entry, search_dir, DirBlockIter, Slot, EXT4_FT_DIR, EXT4_FT_REG_FILE,
+    remove_entry, search_dir, DirBlockIter, Slot, EXT4_FT_BLKDEV, EXT4_FT_CHRDEV, EXT4_FT_DIR,
+    EXT4_FT_FIFO, EXT4_FT_REG_FILE, EXT4_FT_SOCK, EXT4_FT_SYMLINK,
 };
 use super::super::ondisk::extent::{ExtentNode, NodeKind, EXT4_EXT_MAGIC};
 use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
 use super::super::ondisk::inode::{
     ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, EXT4_I_BLOCK_SIZE,
-    S_IFDIR, S_IFMT, S_IFREG,
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
 use super::super::ondisk::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
-use super::super::ondisk::{Error, Result};
+use super::super::ondisk::{Errno, Error, Result};
 use super::balloc::{alloc_block, free_block, is_allocated};
 use super::extents::{root_append, root_runs};
 use super::ialloc::{alloc_inode, free_inode};
@@ -120,7 +121,7 @@ fn init_inode<T: Trans>(
 
 /// Where a new record `name` goes in directory `d`: the first leaf block
 /// with room; every block is searched for the name first, before anything
-/// is changed. `OutOfRange("name exists")` (`EEXIST`), or `Unsupported`
+/// is changed. `Refused(Exists)` (`EEXIST`), or `Unsupported`
 /// when the directory would have to grow.
 fn find_target<T: Trans>(
     tx: &mut T,
@@ -139,7 +140,7 @@ fn find_target<T: Trans>(
         Ok(None)
     })?;
     if exists.is_some() {
-        return Err(Error::OutOfRange("name exists"));
+        return Err(Error::Refused(Errno::Exists));
     }
     target.ok_or(Error::Unsupported("growing a directory"))
 }
@@ -201,7 +202,7 @@ fn add_record<T: Trans>(
 
 /// Creates the empty regular file `name` in directory `dir` and returns its
 /// inode number (`ext4_create()`). `Ok(None)` when there is no free inode
-/// (`ENOSPC`). A name that exists is `OutOfRange("name exists")`
+/// (`ENOSPC`). A name that exists is `Refused(Exists)`
 /// (`EEXIST`); a directory this layer cannot grow or index yet is
 /// `Unsupported`.
 pub fn create<T: Trans>(
@@ -234,6 +235,108 @@ pub fn create<T: Trans>(
     Ok(Some(ino))
 }
 
+/// An inode without data blocks: what [`create_special`] makes.
+#[derive(Clone, Copy, Debug)]
+pub enum Special<'a> {
+    /// A FIFO (`mkfifo`).
+    Fifo,
+    /// A UNIX-domain socket.
+    Socket,
+    /// A character device with its major and minor numbers.
+    Char(u32, u32),
+    /// A block device with its major and minor numbers.
+    Block(u32, u32),
+    /// A symlink whose target (shorter than `i_block`, no NUL) is stored
+    /// in the inode: a "fast" symlink, as `ext4_symlink()` makes one.
+    FastSymlink(&'a [u8]),
+}
+
+/// The `i_block` words of a device number as `ext4_set_inode_flags()`'s
+/// counterpart in `ext4_do_update_inode()` writes them: the old 16-bit
+/// encoding in word 0 when both numbers fit in a byte, else the new one in
+/// word 1.
+fn encode_device(i_block: &mut [u8; EXT4_I_BLOCK_SIZE], major: u32, minor: u32) -> Result<()> {
+    if major >= 4096 || minor >= 1 << 20 {
+        return Err(Error::OutOfRange("device number"));
+    }
+    let (word, v) = if major < 256 && minor < 256 {
+        (0, (major << 8) | minor)
+    } else {
+        (1, (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12))
+    };
+    super::super::ondisk::bytes::put_le32(i_block, word * 4, v, "i_block")
+}
+
+/// Creates `name` in `dir` as a FIFO, socket, device or fast symlink
+/// (`ext4_mknod()`, `ext4_symlink()` for a short target) and returns its
+/// inode number; `Ok(None)` when there is no free inode (`ENOSPC`). Such
+/// an inode owns no blocks: its `i_block` holds the device number or the
+/// target, and it has no extent root.
+pub fn create_special<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: u32,
+    name: &[u8],
+    n: &NewInode,
+    what: Special<'_>,
+) -> Result<Option<u32>> {
+    let mut i_block = [0u8; EXT4_I_BLOCK_SIZE];
+    let (mode, ft, size) = match what {
+        Special::Fifo => (S_IFIFO, EXT4_FT_FIFO, 0),
+        Special::Socket => (S_IFSOCK, EXT4_FT_SOCK, 0),
+        Special::Char(ma, mi) => {
+            encode_device(&mut i_block, ma, mi)?;
+            (S_IFCHR, EXT4_FT_CHRDEV, 0)
+        }
+        Special::Block(ma, mi) => {
+            encode_device(&mut i_block, ma, mi)?;
+            (S_IFBLK, EXT4_FT_BLKDEV, 0)
+        }
+        Special::FastSymlink(target) => {
+            if target.is_empty() || target.len() >= EXT4_I_BLOCK_SIZE || target.contains(&0) {
+                return Err(Error::OutOfRange("fast symlink target"));
+            }
+            i_block
+                .get_mut(..target.len())
+                .ok_or(Error::OutOfRange("fast symlink target"))?
+                .copy_from_slice(target);
+            (S_IFLNK, EXT4_FT_SYMLINK, target.len() as u32)
+        }
+    };
+    let d = read_inode(tx, geo, dir)?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    let target = find_target(tx, geo, parent, name)?;
+    let group = geo.inode_location(dir)?.group;
+    let Some(ino) = alloc_inode(tx, geo, group, false)? else {
+        return Ok(None);
+    };
+    init_inode(tx, geo, ino, n, mode, 1)?;
+    edit_inode(tx, geo, ino, |i| {
+        // No extent root: the bytes are a device number or a target.
+        i.i_flags &= !EXT4_EXTENTS_FL;
+        i.i_block = i_block;
+        i.i_size_lo = size;
+    })?;
+    add_record(tx, geo, parent, target, (name, ino, ft), n.now, false)?;
+    Ok(Some(ino))
+}
+
+/// The directory-entry file type of an inode (`ext4_set_de_type()`).
+fn dirent_type(i: &Inode) -> Result<u8> {
+    Ok(match i.file_type()? {
+        FileType::Regular => EXT4_FT_REG_FILE,
+        FileType::Directory => EXT4_FT_DIR,
+        FileType::Symlink => EXT4_FT_SYMLINK,
+        FileType::CharDevice => EXT4_FT_CHRDEV,
+        FileType::BlockDevice => EXT4_FT_BLKDEV,
+        FileType::Fifo => EXT4_FT_FIFO,
+        FileType::Socket => EXT4_FT_SOCK,
+    })
+}
+
 /// Creates the empty directory `name` in `dir` (`ext4_mkdir()` with
 /// `ext4_init_new_dir()`): a directory inode with two links and one block
 /// holding `.` and `..` (and the checksum tail), the parent's link count
@@ -253,7 +356,7 @@ pub fn mkdir<T: Trans>(
     };
     let target = find_target(tx, geo, parent, name)?;
     if d.i_links_count >= EXT4_LINK_MAX {
-        return Err(Error::OutOfRange("too many links"));
+        return Err(Error::Refused(Errno::TooManyLinks));
     }
     let group = geo.inode_location(dir)?.group;
     let goal = geo.group_first_block(group)?;
@@ -449,13 +552,35 @@ fn remove_record<T: Trans>(
 /// Removes the name `name` from directory `dir` (`ext4_unlink()`) and
 /// returns the inode it named; at its last link the inode and its blocks
 /// are freed. `Ok(None)` if there is no such name (`ENOENT`). A directory
-/// is `Unsupported` here (that is [`rmdir`]).
+/// is `Refused(IsDir)` here (that is [`rmdir`]).
 pub fn unlink<T: Trans>(
     tx: &mut T,
     geo: &Geometry,
     dir: u32,
     name: &[u8],
     now: Time,
+) -> Result<Option<u32>> {
+    unlink_as(tx, geo, dir, name, now, Last::Free)
+}
+
+/// What happens to an inode when its last name goes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Last {
+    /// Freed at once with its blocks (nobody can hold it open: the host).
+    Free,
+    /// Left with a link count of 0 for [`free_unlinked`] to free when the
+    /// last user lets go (the kernel's `evict_inode`, as ext4 does).
+    Keep,
+}
+
+/// [`unlink`], with the inode at its last link freed or kept (`last`).
+pub fn unlink_as<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: u32,
+    name: &[u8],
+    now: Time,
+    last_link: Last,
 ) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
     let parent = Dir {
@@ -467,14 +592,14 @@ pub fn unlink<T: Trans>(
     };
     let victim = read_inode(tx, geo, ino)?;
     if victim.file_type()? == FileType::Directory {
-        return Err(Error::Unsupported("unlink of a directory (rmdir)"));
+        return Err(Error::Refused(Errno::IsDir));
     }
     let last = victim.i_links_count <= 1;
-    if last {
+    if last && last_link == Last::Free {
         check_evictable(tx, geo, &victim)?;
     }
     remove_record(tx, geo, parent, &buf, name, now, false)?;
-    if last {
+    if last && last_link == Last::Free {
         evict(tx, geo, ino, &victim, now, false)?;
     } else {
         edit_inode(tx, geo, ino, |i| {
@@ -488,8 +613,8 @@ pub fn unlink<T: Trans>(
 /// Removes the empty directory `name` from `dir` (`ext4_rmdir()`) and
 /// returns its inode number, freed with its blocks; the parent loses the
 /// link its `..` held. `Ok(None)` if there is no such name;
-/// `OutOfRange("directory not empty")` (`ENOTEMPTY`) if it holds anything
-/// but `.` and `..`; `OutOfRange("not a directory")` (`ENOTDIR`).
+/// `Refused(NotEmpty)` (`ENOTEMPTY`) if it holds anything
+/// but `.` and `..`; `Refused(NotDir)` (`ENOTDIR`).
 pub fn rmdir<T: Trans>(
     tx: &mut T,
     geo: &Geometry,
@@ -497,8 +622,20 @@ pub fn rmdir<T: Trans>(
     name: &[u8],
     now: Time,
 ) -> Result<Option<u32>> {
+    rmdir_as(tx, geo, dir, name, now, Last::Free)
+}
+
+/// [`rmdir`], with the directory inode freed or kept (`last`).
+pub fn rmdir_as<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: u32,
+    name: &[u8],
+    now: Time,
+    last: Last,
+) -> Result<Option<u32>> {
     if name == b"." || name == b".." {
-        return Err(Error::OutOfRange("rmdir of . or .."));
+        return Err(Error::Refused(Errno::Invalid));
     }
     let d = read_inode(tx, geo, dir)?;
     let parent = Dir {
@@ -510,7 +647,7 @@ pub fn rmdir<T: Trans>(
     };
     let victim = read_inode(tx, geo, ino)?;
     if victim.file_type()? != FileType::Directory {
-        return Err(Error::OutOfRange("not a directory"));
+        return Err(Error::Refused(Errno::NotDir));
     }
     // ext4_empty_dir(): nothing live but "." and "..".
     let inodes = geo.inodes_count;
@@ -532,12 +669,33 @@ pub fn rmdir<T: Trans>(
         },
     )?;
     if busy.is_some() {
-        return Err(Error::OutOfRange("directory not empty"));
+        return Err(Error::Refused(Errno::NotEmpty));
+    }
+    if last == Last::Keep {
+        remove_record(tx, geo, parent, &buf, name, now, true)?;
+        edit_inode(tx, geo, ino, |i| {
+            i.i_links_count = 0;
+            touch(i, now, false);
+        })?;
+        return Ok(Some(ino));
     }
     check_evictable(tx, geo, &victim)?;
     remove_record(tx, geo, parent, &buf, name, now, true)?;
     evict(tx, geo, ino, &victim, now, true)?;
     Ok(Some(ino))
+}
+
+/// Frees inode `ino`, which [`unlink_as`] or [`rmdir_as`] left with no
+/// link ([`Last::Keep`]), and the blocks it owns (`ext4_evict_inode()`).
+/// An inode that has links again is corrupt here.
+pub fn free_unlinked<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, now: Time) -> Result<()> {
+    let victim = read_inode(tx, geo, ino)?;
+    if victim.i_links_count != 0 {
+        return Err(Error::Corrupt("evicting an inode with links"));
+    }
+    let is_dir = victim.file_type()? == FileType::Directory;
+    check_evictable(tx, geo, &victim)?;
+    evict(tx, geo, ino, &victim, now, is_dir)
 }
 
 /// Whether directory `ancestor` is `dir` or above it: walks `..` from
@@ -592,8 +750,8 @@ fn set_dotdot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, parent: u32) -> Re
 
 /// Renames `oname` in directory `odir` to `nname` in `ndir`
 /// (`ext4_rename()` with `RENAME_NOREPLACE`): the target name must not
-/// exist (`OutOfRange("name exists")`, `EEXIST`); a directory cannot move
-/// below itself (`OutOfRange("rename into itself")`, `EINVAL`); a moved
+/// exist (`Refused(Exists)`, `EEXIST`); a directory cannot move
+/// below itself (`Refused(Invalid)`, `EINVAL`); a moved
 /// directory's `..` and both parents' link counts follow. Returns the
 /// renamed inode, `Ok(None)` if `oname` does not exist (`ENOENT`).
 /// Everything is checked before anything changes.
@@ -606,7 +764,7 @@ pub fn rename<T: Trans>(
 ) -> Result<Option<u32>> {
     for n in [oname, nname] {
         if n == b"." || n == b".." {
-            return Err(Error::OutOfRange("rename of . or .."));
+            return Err(Error::Refused(Errno::Invalid));
         }
     }
     let od = read_inode(tx, geo, odir)?;
@@ -627,18 +785,14 @@ pub fn rename<T: Trans>(
     }
     let victim = read_inode(tx, geo, ino)?;
     let is_dir = victim.file_type()? == FileType::Directory;
-    let ft = match victim.file_type()? {
-        FileType::Directory => EXT4_FT_DIR,
-        FileType::Regular => EXT4_FT_REG_FILE,
-        _ => return Err(Error::Unsupported("renaming special files")),
-    };
+    let ft = dirent_type(&victim)?;
     let moves_dir = is_dir && odir != ndir;
     if moves_dir && is_ancestor(tx, geo, ino, ndir)? {
-        return Err(Error::OutOfRange("rename into itself"));
+        return Err(Error::Refused(Errno::Invalid));
     }
     let nd = read_inode(tx, geo, ndir)?;
     if moves_dir && nd.i_links_count >= EXT4_LINK_MAX {
-        return Err(Error::OutOfRange("too many links"));
+        return Err(Error::Refused(Errno::TooManyLinks));
     }
     let target = find_target(
         tx,
@@ -679,9 +833,9 @@ pub fn rename<T: Trans>(
 }
 
 /// Adds the name `name` in `dir` for the existing regular file `ino`
-/// (`ext4_link()`): one more link; `OutOfRange("name exists")` (`EEXIST`),
-/// `OutOfRange("too many links")` (`EMLINK`) at `EXT4_LINK_MAX`, and
-/// directories refused (`EPERM`: `OutOfRange("link to a directory")`).
+/// (`ext4_link()`): one more link; `Refused(Exists)` (`EEXIST`),
+/// `Refused(TooManyLinks)` (`EMLINK`) at `EXT4_LINK_MAX`, and
+/// directories refused (`EPERM`: `Refused(Perm)`).
 pub fn link<T: Trans>(
     tx: &mut T,
     geo: &Geometry,
@@ -690,13 +844,12 @@ pub fn link<T: Trans>(
     now: Time,
 ) -> Result<()> {
     let target_inode = read_inode(tx, geo, ino)?;
-    match target_inode.file_type()? {
-        FileType::Regular => {}
-        FileType::Directory => return Err(Error::OutOfRange("link to a directory")),
-        _ => return Err(Error::Unsupported("linking special files")),
+    if target_inode.file_type()? == FileType::Directory {
+        return Err(Error::Refused(Errno::Perm));
     }
+    let ft = dirent_type(&target_inode)?;
     if target_inode.i_links_count >= EXT4_LINK_MAX {
-        return Err(Error::OutOfRange("too many links"));
+        return Err(Error::Refused(Errno::TooManyLinks));
     }
     let d = read_inode(tx, geo, dir)?;
     let parent = Dir {
@@ -704,15 +857,7 @@ pub fn link<T: Trans>(
         inode: &d,
     };
     let target = find_target(tx, geo, parent, name)?;
-    add_record(
-        tx,
-        geo,
-        parent,
-        target,
-        (name, ino, EXT4_FT_REG_FILE),
-        now,
-        false,
-    )?;
+    add_record(tx, geo, parent, target, (name, ino, ft), now, false)?;
     edit_inode(tx, geo, ino, |i| {
         i.i_links_count = i.i_links_count.saturating_add(1);
         touch(i, now, false);

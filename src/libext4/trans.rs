@@ -29,4 +29,13 @@ pub trait Trans {
     /// marked dirty in the transaction, in one call so no step can be
     /// skipped. The caller recomputes any checksum inside `f`.
     fn edit<R>(&mut self, b: &Self::Buf, f: impl FnOnce(&mut [u8]) -> R) -> Result<R>;
+
+    /// The allocators changed the free counts by `blocks` and `inodes` (a
+    /// group descriptor already says so): the kernel keeps the file
+    /// system's totals in memory, as ext4's per-cpu counters, and writes
+    /// them to the super block when it commits it. The host recounts the
+    /// descriptors instead.
+    fn counted(&mut self, blocks: i64, inodes: i64) {
+        let _ = (blocks, inodes);
+    }
 }

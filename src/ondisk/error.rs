@@ -23,6 +23,45 @@ pub enum Error {
     /// example a logical block past the reach of an indirect map (maps to
     /// `EFBIG` or `EINVAL`; it says nothing about the image).
     OutOfRange(&'static str),
+    /// An operation the format forbids for this argument, with the errno
+    /// the VFS reports for it (the write path: a name that exists, a
+    /// directory not empty, too many links).
+    Refused(Errno),
+}
+
+/// Why the write path refused an operation, as the errno a caller reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Errno {
+    /// `EEXIST`: the name exists.
+    Exists,
+    /// `ENOTEMPTY`: the directory holds more than `.` and `..`.
+    NotEmpty,
+    /// `ENOTDIR`: a directory was expected.
+    NotDir,
+    /// `EISDIR`: a directory where a non-directory was expected.
+    IsDir,
+    /// `EPERM`: not allowed for this kind of inode (a hard link to a
+    /// directory).
+    Perm,
+    /// `EINVAL`: a directory moved below itself, `.` or `..` renamed.
+    Invalid,
+    /// `EMLINK`: the link count is at its limit.
+    TooManyLinks,
+}
+
+impl Errno {
+    /// The errno's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Errno::Exists => "EEXIST",
+            Errno::NotEmpty => "ENOTEMPTY",
+            Errno::NotDir => "ENOTDIR",
+            Errno::IsDir => "EISDIR",
+            Errno::Perm => "EPERM",
+            Errno::Invalid => "EINVAL",
+            Errno::TooManyLinks => "EMLINK",
+        }
+    }
 }
 
 /// Result of every parser in this layer.
@@ -35,6 +74,7 @@ impl fmt::Display for Error {
             Error::BadChecksum(what) => write!(f, "bad checksum: {what}"),
             Error::Unsupported(what) => write!(f, "unsupported feature: {what}"),
             Error::OutOfRange(what) => write!(f, "out of range: {what}"),
+            Error::Refused(e) => write!(f, "refused: {}", e.name()),
         }
     }
 }

@@ -29,4 +29,4 @@ pub mod superblock;
 pub mod system_zone;
 pub mod xattr;
 
-pub use error::{Error, Result};
+pub use error::{Errno, Error, Result};

@@ -12,7 +12,7 @@ mod common;
 
 use common::*;
 use rext4_core::libext4::namei::{create, mkdir, rmdir, unlink, NewInode, Time};
-use rext4_core::ondisk::Error;
+use rext4_core::ondisk::{Errno, Error};
 
 #[test]
 fn mkdir_and_rmdir_keep_e2fsck_clean() {
@@ -62,7 +62,7 @@ fn mkdir_and_rmdir_keep_e2fsck_clean() {
         }
         assert_eq!(
             mkdir(&mut tx, &geo, 2, b"a0", &n),
-            Err(Error::OutOfRange("name exists")),
+            Err(Error::Refused(Errno::Exists)),
             "{name}"
         );
         tx.commit();
@@ -88,7 +88,7 @@ fn mkdir_and_rmdir_keep_e2fsck_clean() {
         for (_, b, c, path) in &dirs {
             assert_eq!(
                 rmdir(&mut tx, &geo, *b, b"c", now),
-                Err(Error::OutOfRange("directory not empty")),
+                Err(Error::Refused(Errno::NotEmpty)),
                 "{name}: {path}"
             );
             for f in ["f1", "f2"] {

@@ -18,7 +18,7 @@ use std::process::Command;
 use common::*;
 use rext4_core::libext4::data::fill_empty_file;
 use rext4_core::libext4::namei::{create, link, mkdir, rename, rmdir, unlink, NewInode, Time};
-use rext4_core::ondisk::Error;
+use rext4_core::ondisk::{Errno, Error};
 
 #[derive(Clone, Debug)]
 enum Node {
@@ -113,7 +113,7 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                                 model.insert(path, Node::File { ino, data });
                                 *stats.entry("create").or_default() += 1;
                             }
-                            Err(Error::OutOfRange("name exists")) => {
+                            Err(Error::Refused(Errno::Exists)) => {
                                 assert!(model.contains_key(&path), "{name}: EEXIST for {path}");
                                 *stats.entry("eexist").or_default() += 1;
                             }
@@ -131,7 +131,7 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                                 model.insert(path, Node::Dir { ino });
                                 *stats.entry("mkdir").or_default() += 1;
                             }
-                            Err(Error::OutOfRange("name exists")) => {
+                            Err(Error::Refused(Errno::Exists)) => {
                                 assert!(model.contains_key(&path));
                             }
                             Err(Error::Unsupported(_)) => {
@@ -167,7 +167,7 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                                 } else {
                                     assert_eq!(
                                         r,
-                                        Err(Error::OutOfRange("directory not empty")),
+                                        Err(Error::Refused(Errno::NotEmpty)),
                                         "{name}: rmdir {path}"
                                     );
                                     *stats.entry("enotempty").or_default() += 1;
@@ -189,11 +189,11 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                         match node {
                             Node::Dir { .. } => assert_eq!(
                                 r,
-                                Err(Error::OutOfRange("link to a directory")),
+                                Err(Error::Refused(Errno::Perm)),
                                 "{name}: link {path}"
                             ),
                             Node::File { .. } if model.contains_key(&dest) => {
-                                assert_eq!(r, Err(Error::OutOfRange("name exists")), "{name}")
+                                assert_eq!(r, Err(Error::Refused(Errno::Exists)), "{name}")
                             }
                             Node::File { .. } => match r {
                                 Ok(()) => {
@@ -228,12 +228,12 @@ fn random_operations_match_the_model_and_keep_e2fsck_clean() {
                         if into_itself {
                             assert_eq!(
                                 r,
-                                Err(Error::OutOfRange("rename into itself")),
+                                Err(Error::Refused(Errno::Invalid)),
                                 "{name}: {path} -> {dest}"
                             );
                             *stats.entry("einval").or_default() += 1;
                         } else if model.contains_key(&dest) {
-                            assert_eq!(r, Err(Error::OutOfRange("name exists")), "{name}");
+                            assert_eq!(r, Err(Error::Refused(Errno::Exists)), "{name}");
                         } else {
                             match r {
                                 Ok(Some(ino)) => assert_eq!(ino, ino_of(&node), "{name}"),
