@@ -149,3 +149,13 @@ impl crate::vfs::jbd2::JournalMap for JournalRuns<'_> {
         r.pblk.checked_add(off)
     }
 }
+
+/// The journal's runs, owned, for a journal kept open by a read-write
+/// mount.
+pub(crate) struct OwnedJournalRuns(pub(crate) KVVec<JournalRun>);
+
+impl crate::vfs::jbd2::JournalMap for OwnedJournalRuns {
+    fn map(&self, lblk: u64) -> Option<u64> {
+        JournalRuns(&self.0).map(lblk)
+    }
+}

@@ -19,6 +19,7 @@ pub(crate) fn describe(e: &DiskError) -> (&'static str, &'static str) {
         DiskError::Unsupported(w) => ("unsupported", w),
         DiskError::OutOfRange(w) => ("out of range", w),
         DiskError::Refused(e) => ("refused", e.name()),
+        DiskError::Io => ("I/O error", "below the file system"),
     }
 }
 
@@ -37,6 +38,7 @@ pub(crate) fn to_kernel(e: DiskError) -> Error {
             Errno::Invalid => EINVAL,
             Errno::TooManyLinks => EMLINK,
         },
+        DiskError::Io => EIO,
     }
 }
 

@@ -10,6 +10,9 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/iomap.h>
+#include <linux/jbd2.h>
+#include <linux/random.h>
+#include <linux/timekeeping.h>
 #include <linux/kdev_t.h>
 #include <linux/pagemap.h>
 #include <linux/posix_acl.h>
@@ -293,4 +296,137 @@ void rext4_iomap_bio_readahead(struct readahead_control *rac,
 			       const struct iomap_ops *ops)
 {
 	iomap_bio_readahead(rac, ops);
+}
+
+/* The write path (buffers, jbd2 handles, new inodes). */
+
+struct buffer_head *rext4_sb_getblk(struct super_block *sb, u64 block)
+{
+	return sb_getblk(sb, block);
+}
+
+void rext4_buffer_zero_uptodate(struct buffer_head *bh)
+{
+	memset(bh->b_data, 0, bh->b_size);
+	set_buffer_uptodate(bh);
+}
+
+handle_t *rext4_journal_start(journal_t *journal, int credits)
+{
+	return jbd2__journal_start(journal, credits, 0, 0, GFP_NOFS, 0, 0);
+}
+
+u32 rext4_handle_tid(const handle_t *handle)
+{
+	return handle->h_transaction->t_tid;
+}
+
+void rext4_now(s64 *sec, u32 *nsec)
+{
+	struct timespec64 ts;
+
+	ktime_get_coarse_real_ts64(&ts);
+	*sec = ts.tv_sec;
+	*nsec = ts.tv_nsec;
+}
+
+u32 rext4_random_u32(void)
+{
+	return get_random_u32();
+}
+
+/*
+ * inode_init_owner() for an inode that does not exist yet: the caller's
+ * fsuid, and the directory's group and set-group-ID bit where it has one.
+ */
+void rext4_new_owner(struct mnt_idmap *idmap, const struct inode *dir,
+		     umode_t *mode, u32 *uid, u32 *gid)
+{
+	kuid_t fsuid = mapped_fsuid(idmap, i_user_ns(dir));
+	kgid_t fsgid;
+
+	if (dir->i_mode & S_ISGID) {
+		fsgid = dir->i_gid;
+		if (S_ISDIR(*mode))
+			*mode |= S_ISGID;
+	} else {
+		fsgid = mapped_fsgid(idmap, i_user_ns(dir));
+	}
+	*uid = from_kuid(&init_user_ns, fsuid);
+	*gid = from_kgid(&init_user_ns, fsgid);
+}
+
+/*
+ * posix_acl_create() for the mode: the umask applies where the directory
+ * has no default ACL. An ACL to store is refused (rext4 writes no xattrs
+ * yet), so nothing is created that would lack it.
+ */
+int rext4_acl_create_mode(struct inode *dir, umode_t *mode)
+{
+	struct posix_acl *dacl = NULL, *acl = NULL;
+	int err = posix_acl_create(dir, mode, &dacl, &acl);
+
+	if (err)
+		return err;
+	if (dacl || acl) {
+		posix_acl_release(dacl);
+		posix_acl_release(acl);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+void rext4_inode_get_times(const struct inode *inode, s64 *t, u32 *ns)
+{
+	struct timespec64 a = inode_get_atime(inode);
+	struct timespec64 m = inode_get_mtime(inode);
+	struct timespec64 c = inode_get_ctime(inode);
+
+	t[0] = a.tv_sec; ns[0] = a.tv_nsec;
+	t[1] = m.tv_sec; ns[1] = m.tv_nsec;
+	t[2] = c.tv_sec; ns[2] = c.tv_nsec;
+}
+
+u32 rext4_i_uid_read(const struct inode *inode)
+{
+	return i_uid_read(inode);
+}
+
+u32 rext4_i_gid_read(const struct inode *inode)
+{
+	return i_gid_read(inode);
+}
+
+void rext4_truncate_pages_final(struct inode *inode)
+{
+	truncate_inode_pages_final(&inode->i_data);
+}
+
+unsigned int rext4_inode_nlink(const struct inode *inode)
+{
+	return inode->i_nlink;
+}
+
+struct inode *rext4_dentry_inode(const struct dentry *dentry)
+{
+	return d_inode(dentry);
+}
+
+void rext4_sb_force_rdonly(struct super_block *sb)
+{
+	/* As ext4_handle_error(): make earlier stores visible first. */
+	smp_wmb();
+	sb->s_flags |= SB_RDONLY;
+}
+
+void __noreturn rext4_panic(const char *dev)
+{
+	panic("rext4 (%s): panic forced after error\n", dev);
+}
+
+int rext4_sync_bdev(struct super_block *sb)
+{
+	int err = sync_blockdev(sb->s_bdev);
+
+	return err ? err : blkdev_issue_flush(sb->s_bdev);
 }

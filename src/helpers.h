@@ -97,4 +97,32 @@ void rext4_iomap_bio_read_folio(struct folio *folio, const struct iomap_ops *ops
 void rext4_iomap_bio_readahead(struct readahead_control *rac,
 			       const struct iomap_ops *ops);
 
+/* The write path. */
+struct mnt_idmap;
+struct dentry;
+typedef struct jbd2_journal_handle handle_t;
+typedef struct journal_s journal_t;
+struct buffer_head *rext4_sb_getblk(struct super_block *sb, u64 block);
+/* The caller holds the buffer lock: zero the bytes, mark it up to date. */
+void rext4_buffer_zero_uptodate(struct buffer_head *bh);
+/* jbd2__journal_start() with GFP_NOFS, no reserved handle. */
+handle_t *rext4_journal_start(journal_t *journal, int credits);
+u32 rext4_handle_tid(const handle_t *handle);
+void rext4_now(s64 *sec, u32 *nsec);
+u32 rext4_random_u32(void);
+void rext4_new_owner(struct mnt_idmap *idmap, const struct inode *dir,
+		     umode_t *mode, u32 *uid, u32 *gid);
+int rext4_acl_create_mode(struct inode *dir, umode_t *mode);
+/* atime, mtime, ctime into t[0..3] and ns[0..3]. */
+void rext4_inode_get_times(const struct inode *inode, s64 *t, u32 *ns);
+u32 rext4_i_uid_read(const struct inode *inode);
+u32 rext4_i_gid_read(const struct inode *inode);
+void rext4_truncate_pages_final(struct inode *inode);
+unsigned int rext4_inode_nlink(const struct inode *inode);
+struct inode *rext4_dentry_inode(const struct dentry *dentry);
+void rext4_sb_force_rdonly(struct super_block *sb);
+void __noreturn rext4_panic(const char *dev);
+/* sync_blockdev() and a cache flush: fsync without a journal. */
+int rext4_sync_bdev(struct super_block *sb);
+
 #endif

@@ -70,6 +70,9 @@ pub(crate) struct InodeInfo {
     pub(crate) es: SpinLock<EsCache>,
     pub(crate) d: DiskFields,
     pub(crate) crtime: Option<(i64, u32)>,
+    /// The last transaction that changed this inode (fsync waits for it;
+    /// ext4's `i_sync_tid`).
+    pub(crate) tid: Atomic<u32>,
 }
 
 impl InodeInfo {
@@ -78,6 +81,7 @@ impl InodeInfo {
             es <- new_spinlock!(EsCache::new(), "rext4_es"),
             d: DiskFields::default(),
             crtime: None,
+            tid: Atomic::new(0),
         }? Error)
     }
 

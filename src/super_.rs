@@ -11,9 +11,12 @@
 //! - a journal that needs recovery is replayed by jbd2 before anything else
 //!   is read, read-only mounts included, as ext4 does; `EINVAL` when it has
 //!   fast commits or is external, `EROFS` on a read-only device;
-//! - read-write mounts: `EROFS`, until the write path exists.
+//! - read-write mounts of images rext4 cannot change correctly: `EINVAL`
+//!   with a message naming why ([`check_writable`]); they stay mountable
+//!   read-only.
 
-use kernel::{prelude::*, str::CStr, uaccess::UserPtr};
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::{new_mutex, prelude::*, str::CStr, sync::Mutex, uaccess::UserPtr};
 
 use crate::ondisk::{
     features::*,
@@ -58,6 +61,8 @@ pub(crate) struct MountOptions {
     /// `noblock_validity`: check block pointers for range only, not
     /// against the system zones (ext4's `block_validity` is on by default).
     pub(crate) noblock_validity: bool,
+    /// `nobarrier`: commits do not flush the device cache.
+    pub(crate) nobarrier: bool,
 }
 
 /// Per-mount state (`struct ext4_sb_info`).
@@ -68,13 +73,28 @@ pub(crate) struct SbInfo {
     /// Metadata and journal blocks, sorted (`s_system_blks`); empty with
     /// `noblock_validity`.
     zones: KVVec<Zone>,
-    pub(crate) free_blocks: u64,
-    pub(crate) free_inodes: u64,
+    /// Free blocks and inodes (ext4's per-cpu counters): the descriptors'
+    /// sum at mount, then changed by every transaction.
+    pub(crate) free_blocks: Atomic<i64>,
+    pub(crate) free_inodes: Atomic<i64>,
+    /// The open journal of a read-write mount with `has_journal`.
+    pub(crate) journal: Option<crate::vfs::jbd2::Journal<crate::block_validity::OwnedJournalRuns>>,
+    /// Orders every change to bitmaps, descriptors and inode tables
+    /// (taken inside a handle: [`crate::journal`]).
+    pub(crate) alloc_lock: Pin<KBox<Mutex<()>>>,
+    /// `s_state` at mount, written back at a clean unmount.
+    pub(crate) mount_state: u16,
+    /// Whether this mount went read-write (it keeps the super block's
+    /// mount marks to undo at unmount).
+    pub(crate) writable: bool,
     pub(crate) r_blocks: u64,
     /// Blocks held back for metadata growth, as ext4 does on extent file
     /// systems (`ext4_calculate_resv_clusters()`: 2%, at most 4096).
     pub(crate) resv_blocks: u64,
     pub(crate) overhead: u64,
+    journal_inum: u32,
+    /// What an error does: `errors=`, or the super block's `s_errors`.
+    pub(crate) errors: Errors,
 }
 
 /// The errno for a super block that fails its checks. ext4's fill_super
@@ -168,8 +188,7 @@ impl SbInfo {
             check_recoverable(sb, &geo, &disk)?;
         }
         if !sb.rdonly() {
-            pr_err!("rext4 ({id}): read-write mounts are not supported yet: mount with -o ro\n");
-            return Err(EROFS);
+            check_writable(sb, opts, &geo, &disk)?;
         }
 
         let fs_bytes = geo
@@ -281,22 +300,228 @@ impl SbInfo {
             true => (geo.blocks_count / 50).min(4096),
             false => 0,
         };
+        let free_blocks = i64::try_from(free_blocks).map_err(|_| EFSCORRUPTED)?;
+        let free_inodes = i64::try_from(free_inodes).map_err(|_| EFSCORRUPTED)?;
         Ok(Self {
             r_blocks: disk.r_blocks_count(),
             resv_blocks,
-            geo,
             opts: *opts,
             groups,
             zones,
-            free_blocks,
-            free_inodes,
+            free_blocks: Atomic::new(free_blocks),
+            free_inodes: Atomic::new(free_inodes),
             overhead,
+            journal: None,
+            alloc_lock: KBox::pin_init(new_mutex!(()), GFP_KERNEL)?,
+            mount_state: disk.s_state,
+            writable: false,
+            journal_inum: disk.s_journal_inum,
+            errors: opts.errors.unwrap_or(match disk.s_errors {
+                1 => Errors::Continue,
+                3 => Errors::Panic,
+                _ => Errors::RemountRo,
+            }),
+            geo,
         })
     }
 
     /// What block maps are checked against (`ext4_inode_block_valid()`).
     pub(crate) fn zones(&self) -> SystemZones<'_> {
         SystemZones::new(&self.zones)
+    }
+}
+
+/// Whether rext4 can change this file system correctly: every feature it
+/// would have to write and does not is a refusal naming it (`EINVAL`; the
+/// image stays mountable read-only).
+fn check_writable(
+    sb: &NewSuperBlock<Rext4Fs>,
+    opts: &MountOptions,
+    geo: &Geometry,
+    disk: &Superblock,
+) -> Result {
+    let id = sb.id();
+    let refuse = |why: &str| {
+        pr_err!("rext4 ({id}): cannot mount read-write: {why}; mount with -o ro\n");
+        EINVAL
+    };
+    if opts.noload {
+        return Err(refuse("noload/norecovery needs a read-only mount"));
+    }
+    for (incompat, name) in [
+        (EXT4_FEATURE_INCOMPAT_INLINE_DATA, "inline_data is not written by rext4"),
+        (EXT4_FEATURE_INCOMPAT_EA_INODE, "ea_inode is not written by rext4"),
+        (EXT4_FEATURE_INCOMPAT_MMP, "mmp is not supported"),
+        (EXT4_FEATURE_INCOMPAT_CASEFOLD, "casefold names are not written by rext4"),
+        (EXT4_FEATURE_INCOMPAT_ENCRYPT, "encrypt is not supported"),
+        (EXT4_FEATURE_INCOMPAT_JOURNAL_DEV, "a journal device is not a file system"),
+    ] {
+        if geo.has_incompat(incompat) {
+            return Err(refuse(name));
+        }
+    }
+    if !geo.has_incompat(EXT4_FEATURE_INCOMPAT_EXTENTS) {
+        return Err(refuse(
+            "block-mapped (^extent) images need the buffer_head write path, which rext4 does not have yet",
+        ));
+    }
+    for (ro, name) in [
+        (EXT4_FEATURE_RO_COMPAT_BIGALLOC, "bigalloc is not written by rext4"),
+        (EXT4_FEATURE_RO_COMPAT_QUOTA, "quota is not written by rext4"),
+        (EXT4_FEATURE_RO_COMPAT_PROJECT, "project quota is not written by rext4"),
+        (EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT, "orphans are present: mount once with ext4 or run e2fsck"),
+    ] {
+        if disk.s_feature_ro_compat & ro != 0 {
+            return Err(refuse(name));
+        }
+    }
+    if disk.s_last_orphan != 0 {
+        return Err(refuse("orphans are present: mount once with ext4 or run e2fsck"));
+    }
+    if geo.has_compat(EXT4_FEATURE_COMPAT_FAST_COMMIT) {
+        return Err(refuse("fast_commit is not written by rext4"));
+    }
+    if geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) && disk.s_journal_inum == 0 {
+        return Err(refuse("external journals are not supported"));
+    }
+    if sb.device_read_only() {
+        pr_err!("rext4 ({id}): write access unavailable: the device is read-only\n");
+        return Err(EROFS);
+    }
+    Ok(())
+}
+
+/// The current time, seconds and nanoseconds.
+pub(crate) fn now() -> crate::libext4::inode::Time {
+    let (sec, nsec) = crate::vfs::now();
+    crate::libext4::inode::Time { sec, nsec }
+}
+
+impl SbInfo {
+    /// Makes a read-write mount of `sb` ready to change it: opens the
+    /// journal (with the features ext4 sets) and marks the super block
+    /// mounted (`ext4_setup_super()`): one more mount, `needs_recovery`.
+    fn open_for_write(&mut self, sb: &NewSuperBlock<Rext4Fs>) -> Result {
+        let id = sb.id();
+        let geo = &self.geo;
+        if geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) {
+            let runs =
+                crate::block_validity::journal_runs(sb, geo, &self.groups, self.journal_inum)?;
+            let map = crate::block_validity::JournalRuns(&runs);
+            let blocks = runs
+                .last()
+                .and_then(|r| r.lblk.checked_add(r.len))
+                .and_then(|n| u32::try_from(n).ok());
+            let (Some(start), Some(blocks)) = (map.first_block(), blocks) else {
+                pr_err!("rext4 ({id}): journal inode has no block 0\n");
+                return Err(EFSCORRUPTED);
+            };
+            let owned = KBox::new(crate::block_validity::OwnedJournalRuns(runs), GFP_KERNEL)?;
+            let j = crate::vfs::jbd2::Journal::open(
+                sb,
+                owned,
+                (start, blocks, geo.block_size),
+                !self.opts.nobarrier,
+                (
+                    geo.has_metadata_csum(),
+                    geo.has_incompat(EXT4_FEATURE_INCOMPAT_64BIT),
+                ),
+            )
+            .inspect_err(|e| {
+                pr_err!("rext4 ({id}): error loading journal: {}\n", e.to_errno());
+            })?;
+            self.journal = Some(j);
+        }
+        let journal = self.journal.is_some();
+        let t = now().sec;
+        let (blk, off) = sb_location(geo.block_size);
+        let mut bh = sb.bread(blk)?;
+        let mut res = Ok(0);
+        bh.write_sync(|b| {
+            res = b
+                .get_mut(off..)
+                .ok_or(DiskError::Corrupt("super block"))
+                .and_then(|raw| crate::ondisk::superblock::mark_mounted(raw, t, journal));
+        })?;
+        self.mount_state = res.map_err(to_kernel)?;
+        self.writable = true;
+        pr_info!(
+            "rext4 ({id}): mounted read-write{}\n",
+            if journal { " with ordered metadata journal (jbd2)" } else { " without a journal" }
+        );
+        Ok(())
+    }
+
+    /// Writes the super block as a clean unmount leaves it (after the
+    /// journal is destroyed): `ext4_put_super()` with `ext4_commit_super()`.
+    fn write_clean_super(&self, sb: &SuperBlock<Rext4Fs>) -> Result {
+        let (blk, off) = sb_location(self.geo.block_size);
+        let fb = u64::try_from(self.free_blocks.load(Relaxed)).unwrap_or(0);
+        let fi = u32::try_from(self.free_inodes.load(Relaxed)).unwrap_or(0);
+        let t = now().sec;
+        let mut bh = sb.bread(blk)?;
+        let mut res = Ok(());
+        let state = self.mount_state;
+        bh.write_sync(|b| {
+            res = b
+                .get_mut(off..)
+                .ok_or(DiskError::Corrupt("super block"))
+                .and_then(|raw| {
+                    crate::ondisk::superblock::mark_unmounted(raw, t, state, fb, fi)
+                });
+        })?;
+        res.map_err(to_kernel)
+    }
+}
+
+/// An error found while changing the file system (`ext4_handle_error()`
+/// with `ext4_commit_super()`'s error fields): reported with device and
+/// inode, recorded in the super block for e2fsck, and then what `errors=`
+/// says: go on, abort the journal and make the mount read-only, or panic.
+pub(crate) fn fs_error(sb: &SuperBlock<Rext4Fs>, ino: u64, e: DiskError) {
+    let info = sb.info();
+    let id = sb.id();
+    let (kind, what) = describe(&e);
+    if vfs::ratelimit() {
+        pr_crit!("rext4 ({id}): error: inode #{ino}: {kind}: {what}\n");
+    }
+    let site = crate::ondisk::superblock::ErrorSite {
+        time: now().sec,
+        ino: u32::try_from(ino).unwrap_or(0),
+        block: 0,
+        func: "rext4_write_path",
+        line: 0,
+        // ext4's EXT4_ERR_* codes: EIO 1, EFSCORRUPTED 12 (ext4_errno_to_code()).
+        errcode: match e {
+            DiskError::Io => 1,
+            _ => 12,
+        },
+    };
+    let (blk, off) = sb_location(info.geo.block_size);
+    if let Ok(mut bh) = sb.bread(blk) {
+        let _ = bh.write_sync(|b| {
+            if let Some(raw) = b.get_mut(off..) {
+                let _ = crate::ondisk::superblock::record_error(raw, &site);
+            }
+        });
+    }
+    match info.errors {
+        Errors::Continue => {}
+        Errors::RemountRo => {
+            if let Some(j) = &info.journal {
+                j.abort(EIO);
+            }
+            if !sb.rdonly() {
+                pr_crit!("rext4 ({id}): Remounting filesystem read-only\n");
+                sb.force_rdonly();
+            }
+        }
+        Errors::Panic => {
+            if let Some(j) = &info.journal {
+                j.abort(EIO);
+            }
+            sb.panic();
+        }
     }
 }
 
@@ -424,24 +649,35 @@ impl FileSystem for Rext4Fs {
             (b"noacl", None) => opts.noacl = true,
             (b"block_validity", None) => opts.noblock_validity = false,
             (b"noblock_validity", None) => opts.noblock_validity = true,
-            (b"user_xattr" | b"barrier" | b"nobarrier" | b"relatime" | b"noatime", None) => {}
+            (b"barrier", None) => opts.nobarrier = false,
+            (b"nobarrier", None) => opts.nobarrier = true,
+            (b"user_xattr" | b"relatime" | b"noatime", None) => {}
             _ => return Err(ENOPARAM),
         }
         Ok(())
     }
 
     fn fill_super(sb: &NewSuperBlock<Self>, opts: &MountOptions) -> Result<SbInfo> {
-        let info = SbInfo::read(sb, opts, None)?;
+        let mut info = SbInfo::read(sb, opts, None)?;
+        if !sb.rdonly() {
+            info.open_for_write(sb)?;
+        }
         sb.set_params(&vfs::super_block::SuperParams {
             magic: EXT4_SUPER_MAGIC.into(),
             maxbytes: info.geo.max_bytes(),
             // ext4 with 256-byte inodes stores times up to 2446; 128-byte
             // inodes are limited to the 32-bit range.
             time_min: i32::MIN.into(),
-            time_max: if info.geo.inode_size > 128 {
+            // As ext4: nanoseconds need the inode's i_atime_extra word.
+            time_max: if info.geo.inode_size >= 144 {
                 0x3_7fff_ffff
             } else {
                 i32::MAX.into()
+            },
+            time_gran: if info.geo.inode_size >= 144 {
+                1
+            } else {
+                1_000_000_000
             },
             posix_acl: !info.opts.noacl,
             uuid: info.geo.uuid,
@@ -480,12 +716,12 @@ impl FileSystem for Rext4Fs {
             magic: EXT4_SUPER_MAGIC.into(),
             bsize: i.geo.block_size,
             blocks: i.geo.blocks_count.saturating_sub(i.overhead),
-            bfree: i.free_blocks,
-            bavail: i
-                .free_blocks
+            bfree: u64::try_from(i.free_blocks.load(Relaxed)).unwrap_or(0),
+            bavail: u64::try_from(i.free_blocks.load(Relaxed))
+                .unwrap_or(0)
                 .saturating_sub(i.r_blocks.saturating_add(i.resv_blocks)),
             files: i.geo.inodes_count.into(),
-            ffree: i.free_inodes,
+            ffree: u64::try_from(i.free_inodes.load(Relaxed)).unwrap_or(0),
             fsid: lo ^ hi,
             namelen: 255,
         })
@@ -499,7 +735,8 @@ impl FileSystem for Rext4Fs {
         if o.noload {
             seq.puts(c",norecovery");
         }
-        if o.nodelalloc {
+        // Until delayed allocation exists, writes allocate at once.
+        if o.nodelalloc || sb.info().writable {
             seq.puts(c",nodelalloc");
         }
         if o.noacl {
@@ -507,6 +744,9 @@ impl FileSystem for Rext4Fs {
         }
         if o.noblock_validity {
             seq.puts(c",noblock_validity");
+        }
+        if o.nobarrier {
+            seq.puts(c",nobarrier");
         }
         match o.errors {
             Some(Errors::Continue) => seq.puts(c",errors=continue"),
@@ -569,6 +809,85 @@ impl FileSystem for Rext4Fs {
 
     fn listxattr(i: &Inode<Self>, buf: &mut [u8]) -> Result<usize> {
         xattr::list(i, buf)
+    }
+
+    fn create(
+        dir: &Inode<Self>,
+        name: &[u8],
+        owner: vfs::NewOwner,
+        what: vfs::NewKind<'_>,
+    ) -> Result<ARef<Inode<Self>>> {
+        crate::namei::create(dir, name, owner, what)
+    }
+
+    fn link(old: &Inode<Self>, dir: &Inode<Self>, name: &[u8]) -> Result {
+        crate::namei::link(old, dir, name)
+    }
+
+    fn unlink(dir: &Inode<Self>, name: &[u8], victim: &Inode<Self>, is_dir: bool) -> Result {
+        crate::namei::unlink(dir, name, victim, is_dir)
+    }
+
+    fn rename(
+        old: (&Inode<Self>, &[u8]),
+        new: (&Inode<Self>, &[u8]),
+        victim: &Inode<Self>,
+        target: Option<&Inode<Self>>,
+        flags: u32,
+    ) -> Result {
+        crate::namei::rename(old, new, victim, target, flags)
+    }
+
+    fn set_size(i: &Inode<Self>, size: i64) -> Result {
+        crate::namei::set_size(i, size)
+    }
+
+    fn write_inode(i: &Inode<Self>) -> Result {
+        crate::namei::write_inode(i)
+    }
+
+    fn evict(i: &Inode<Self>) {
+        crate::namei::evict(i)
+    }
+
+    fn fsync(i: &Inode<Self>) -> Result {
+        let sb = i.sb();
+        match &sb.info().journal {
+            Some(j) => j.complete(i.data().tid.load(Relaxed)),
+            None if sb.info().writable => sb.sync_device(),
+            None => Ok(()),
+        }
+    }
+
+    fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result {
+        match &sb.info().journal {
+            Some(j) if wait => j.force_commit(),
+            _ => Ok(()),
+        }
+    }
+
+    fn put_super(sb: &SuperBlock<Self>) {
+        let info = sb.info();
+        if !info.writable {
+            return;
+        }
+        let id = sb.id();
+        // SAFETY: every inode is evicted; nothing starts a handle any more.
+        let journal = info.journal.as_ref().map(|j| unsafe { j.destroy() });
+        if let Some(Err(e)) = journal {
+            pr_err!(
+                "rext4 ({id}): the journal was aborted ({}): it needs recovery\n",
+                e.to_errno()
+            );
+            return;
+        }
+        if sb.rdonly() {
+            // Made read-only by an error: the super block keeps its marks.
+            return;
+        }
+        if let Err(e) = info.write_clean_super(sb) {
+            pr_err!("rext4 ({id}): writing the super block failed: {}\n", e.to_errno());
+        }
     }
 }
 

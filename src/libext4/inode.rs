@@ -73,3 +73,46 @@ pub fn edit_inode<T: Trans>(
         ext4_inode_csum_set(raw, geo, ino)
     })?
 }
+
+/// The attributes `setattr` and time updates change: permission bits,
+/// owner and the three times.
+#[derive(Clone, Copy, Debug)]
+pub struct Attrs {
+    /// Permission bits (the file type is kept).
+    pub perm: u16,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Access time.
+    pub atime: Time,
+    /// Modification time.
+    pub mtime: Time,
+    /// Change time.
+    pub ctime: Time,
+}
+
+/// Writes `a` into inode `ino` (`ext4_do_update_inode()` for these
+/// fields): 32-bit owners split in halves, times with their extra words
+/// where the inode has room for them.
+pub fn set_attrs<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, a: &Attrs) -> Result<()> {
+    use super::super::ondisk::inode::S_IFMT;
+    edit_inode(tx, geo, ino, |i| {
+        i.i_mode = (i.i_mode & S_IFMT) | (a.perm & !S_IFMT);
+        i.i_uid = (a.uid & 0xFFFF) as u16;
+        i.l_i_uid_high = (a.uid >> 16) as u16;
+        i.i_gid = (a.gid & 0xFFFF) as u16;
+        i.l_i_gid_high = (a.gid >> 16) as u16;
+        for (t, base, extra) in [
+            (a.atime, &mut i.i_atime, &mut i.i_atime_extra),
+            (a.mtime, &mut i.i_mtime, &mut i.i_mtime_extra),
+            (a.ctime, &mut i.i_ctime, &mut i.i_ctime_extra),
+        ] {
+            let (lo, hi) = t.encode();
+            *base = lo;
+            if extra.is_some() {
+                *extra = Some(hi);
+            }
+        }
+    })
+}

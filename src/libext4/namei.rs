@@ -259,12 +259,12 @@ fn encode_device(i_block: &mut [u8; EXT4_I_BLOCK_SIZE], major: u32, minor: u32) 
     if major >= 4096 || minor >= 1 << 20 {
         return Err(Error::OutOfRange("device number"));
     }
-    let (word, v) = if major < 256 && minor < 256 {
+    let (at, v) = if major < 256 && minor < 256 {
         (0, (major << 8) | minor)
     } else {
-        (1, (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12))
+        (4, (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12))
     };
-    super::super::ondisk::bytes::put_le32(i_block, word * 4, v, "i_block")
+    super::super::ondisk::bytes::put_le32(i_block, at, v, "i_block")
 }
 
 /// Creates `name` in `dir` as a FIFO, socket, device or fast symlink

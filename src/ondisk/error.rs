@@ -27,6 +27,9 @@ pub enum Error {
     /// the VFS reports for it (the write path: a name that exists, a
     /// directory not empty, too many links).
     Refused(Errno),
+    /// The layer below failed (an I/O error, no memory, an aborted
+    /// journal); the transaction that saw it keeps the errno.
+    Io,
 }
 
 /// Why the write path refused an operation, as the errno a caller reports.
@@ -75,6 +78,7 @@ impl fmt::Display for Error {
             Error::Unsupported(what) => write!(f, "unsupported feature: {what}"),
             Error::OutOfRange(what) => write!(f, "out of range: {what}"),
             Error::Refused(e) => write!(f, "refused: {}", e.name()),
+            Error::Io => write!(f, "I/O error"),
         }
     }
 }

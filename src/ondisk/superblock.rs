@@ -8,7 +8,7 @@
 //! `ext4_fill_super()` and returns a [`Geometry`] whose derived values (block
 //! size, group count, descriptor size, ...) every other parser can trust.
 
-use super::bytes::{array, le16, le32, le32_array, le64, lo_hi, put_le32, u8_at};
+use super::bytes::{array, le16, le32, le32_array, le64, lo_hi, put_le16, put_le32, u8_at};
 use super::crc::{ext4_chksum, ext4_csum_seed};
 use super::error::{Error, Result};
 use super::features::*;
@@ -252,6 +252,133 @@ pub fn set_free_counts(raw: &mut [u8], free_blocks: u64, free_inodes: u32) -> Re
         put_le32(raw, S_CHECKSUM_OFFSET, csum, W)?;
     }
     Ok(())
+}
+
+/// Stores a 64-bit time as a 32-bit field at `lo` and its high byte at
+/// `hi` (`ext4_update_tstamp()`).
+fn put_time(raw: &mut [u8], lo: usize, hi: usize, t: i64) -> Result<()> {
+    // The low 32 bits and the next 8, as ext4 splits them.
+    put_le32(raw, lo, t as u32, W)?;
+    *raw.get_mut(hi).ok_or(Error::Corrupt(W))? = (t >> 32) as u8;
+    Ok(())
+}
+
+/// Recomputes `s_checksum` under `metadata_csum`.
+fn reseal(raw: &mut [u8]) -> Result<()> {
+    if le32(raw, 0x64, W)? & EXT4_FEATURE_RO_COMPAT_METADATA_CSUM != 0 {
+        let csum = ext4_superblock_csum(raw)?;
+        put_le32(raw, S_CHECKSUM_OFFSET, csum, W)?;
+    }
+    Ok(())
+}
+
+/// `ext4_setup_super()` for a read-write mount, on the 1024 super block
+/// bytes `raw`: one more mount, the mount time `now`, and then either
+/// `needs_recovery` (with a journal: a crash from here on needs a replay;
+/// `orphan_present` too with `orphan_file`) or, without a journal,
+/// `EXT4_VALID_FS` cleared until a clean unmount. Returns `s_state` as it
+/// was, which the unmount writes back (`sbi->s_mount_state`).
+pub fn mark_mounted(raw: &mut [u8], now: i64, journal: bool) -> Result<u16> {
+    const EXT4_DFL_MAX_MNT_COUNT: u16 = 20;
+    let state = le16(raw, S_STATE_OFFSET, W)?;
+    if !journal {
+        put_le16(raw, S_STATE_OFFSET, state & !EXT4_VALID_FS, W)?;
+    }
+    if le16(raw, 0x36, W)? == 0 {
+        put_le16(raw, 0x36, EXT4_DFL_MAX_MNT_COUNT, W)?;
+    }
+    let mounts = le16(raw, 0x34, W)?.wrapping_add(1);
+    put_le16(raw, 0x34, mounts, W)?;
+    put_time(raw, 0x2C, 0x275, now)?;
+    if journal {
+        let incompat = le32(raw, 0x60, W)? | EXT4_FEATURE_INCOMPAT_RECOVER;
+        put_le32(raw, 0x60, incompat, W)?;
+        if le32(raw, 0x5C, W)? & EXT4_FEATURE_COMPAT_ORPHAN_FILE != 0 {
+            let ro = le32(raw, 0x64, W)? | EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT;
+            put_le32(raw, 0x64, ro, W)?;
+        }
+    }
+    reseal(raw)?;
+    Ok(state)
+}
+
+/// `ext4_put_super()` with `ext4_commit_super()`: the journal is empty,
+/// so `needs_recovery` and `orphan_present` go, `s_state` is what it was
+/// at mount (`mount_state`) plus `EXT4_ERROR_FS` if an error was recorded
+/// since, the write time is `now`, and the free counts are the ones kept
+/// in memory.
+pub fn mark_unmounted(
+    raw: &mut [u8],
+    now: i64,
+    mount_state: u16,
+    free_blocks: u64,
+    free_inodes: u32,
+) -> Result<()> {
+    let incompat = le32(raw, 0x60, W)? & !EXT4_FEATURE_INCOMPAT_RECOVER;
+    put_le32(raw, 0x60, incompat, W)?;
+    let ro = le32(raw, 0x64, W)? & !EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT;
+    put_le32(raw, 0x64, ro, W)?;
+    let errored = le16(raw, S_STATE_OFFSET, W)? & EXT4_ERROR_FS;
+    put_le16(raw, S_STATE_OFFSET, mount_state | errored, W)?;
+    put_time(raw, 0x30, 0x274, now)?;
+    set_free_counts(raw, free_blocks, free_inodes)
+}
+
+/// Where an error was found, for the super block's error fields.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ErrorSite {
+    /// When (seconds since the epoch).
+    pub time: i64,
+    /// The inode, 0 if none.
+    pub ino: u32,
+    /// The block, 0 if none.
+    pub block: u64,
+    /// The function (at most 32 bytes are kept).
+    pub func: &'static str,
+    /// A line number (rext4 has no C lines: 0).
+    pub line: u32,
+    /// The errno's ext4 code (`EXT4_ERR_EFSCORRUPTED` is 117).
+    pub errcode: u8,
+}
+
+/// `ext4_update_super()`'s error part: `EXT4_ERROR_FS`, one more error,
+/// the first error's fields if there was none before, and the last
+/// error's fields, with the checksum.
+pub fn record_error(raw: &mut [u8], e: &ErrorSite) -> Result<()> {
+    let state = le16(raw, S_STATE_OFFSET, W)? | EXT4_ERROR_FS;
+    put_le16(raw, S_STATE_OFFSET, state, W)?;
+    let count = le32(raw, 0x194, W)?.saturating_add(1);
+    put_le32(raw, 0x194, count, W)?;
+    let mut func = [0u8; 32];
+    let name = e.func.as_bytes();
+    let n = name.len().min(32);
+    if let (Some(d), Some(s)) = (func.get_mut(..n), name.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    let put_func = |raw: &mut [u8], at: usize| -> Result<()> {
+        raw.get_mut(at..)
+            .and_then(|r| r.get_mut(..32))
+            .ok_or(Error::Corrupt(W))?
+            .copy_from_slice(&func);
+        Ok(())
+    };
+    if le32(raw, 0x198, W)? == 0 && u8_at(raw, 0x278, W)? == 0 {
+        put_time(raw, 0x198, 0x278, e.time)?;
+        put_le32(raw, 0x19C, e.ino, W)?;
+        put_le32(raw, 0x1A0, e.block as u32, W)?;
+        put_le32(raw, 0x1A4, (e.block >> 32) as u32, W)?;
+        put_func(raw, 0x1A8)?;
+        put_le32(raw, 0x1C8, e.line, W)?;
+        *raw.get_mut(0x27A).ok_or(Error::Corrupt(W))? = e.errcode;
+    }
+    put_time(raw, 0x1CC, 0x279, e.time)?;
+    put_le32(raw, 0x1D0, e.ino, W)?;
+    put_le32(raw, 0x1D4, e.line, W)?;
+    put_le32(raw, 0x1D8, e.block as u32, W)?;
+    put_le32(raw, 0x1DC, (e.block >> 32) as u32, W)?;
+    put_func(raw, 0x1E0)?;
+    *raw.get_mut(0x27B).ok_or(Error::Corrupt(W))? = e.errcode;
+    reseal(raw)
 }
 
 impl Superblock {

@@ -184,6 +184,52 @@ impl<T: FileSystem> Inode<T> {
         unsafe { bindings::rext4_i_size_read(self.as_raw()) }
     }
 
+    /// The link count (`i_nlink`).
+    pub(crate) fn nlink(&self) -> u32 {
+        // SAFETY: the inode is live; the count is read once.
+        unsafe { bindings::rext4_inode_nlink(self.as_raw()) }
+    }
+
+    /// Mode, owner and times as the VFS holds them: `(mode, uid, gid,
+    /// [atime, mtime, ctime])`, each time as seconds and nanoseconds.
+    pub(crate) fn vfs_attrs(&self) -> (u16, u32, u32, [(i64, u32); 3]) {
+        let (mut t, mut ns) = ([0i64; 3], [0u32; 3]);
+        // SAFETY: the inode is live; the helper reads its fields.
+        unsafe {
+            bindings::rext4_inode_get_times(self.as_raw(), t.as_mut_ptr(), ns.as_mut_ptr());
+            (
+                self.mode(),
+                bindings::rext4_i_uid_read(self.as_raw()),
+                bindings::rext4_i_gid_read(self.as_raw()),
+                [(t[0], ns[0]), (t[1], ns[1]), (t[2], ns[2])],
+            )
+        }
+    }
+
+    /// Sets what the VFS keeps of the inode from its on-disk copy after
+    /// the file system changed it: link count, size, blocks and times.
+    /// The caller holds the inode's `i_rwsem` (every namespace operation
+    /// of the VFS locks the inodes it changes), which orders this against
+    /// other writers of these fields.
+    pub(crate) fn set_from_disk(
+        &self,
+        nlink: u32,
+        size: i64,
+        blocks: u64,
+        [a, m, c]: [(i64, u32); 3],
+    ) {
+        let inode = self.as_raw();
+        // SAFETY: the inode is live; writers of these fields are ordered
+        // by `i_rwsem` (above); readers without it (stat) see each field
+        // whole, as with the C helpers.
+        unsafe {
+            bindings::set_nlink(inode, nlink);
+            bindings::rext4_i_size_write(inode, size);
+            (*inode).i_blocks = blocks;
+            bindings::rext4_inode_set_times(inode, a.0, a.1, m.0, m.1, c.0, c.1);
+        }
+    }
+
     pub(crate) fn sb(&self) -> &SuperBlock<T> {
         // SAFETY: an inode of a mounted `T` super block: `i_sb` is live with
         // its `Info` set for as long as the inode is.

@@ -103,6 +103,82 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn get_acl(inode: &Inode<Self>, default: bool) -> Result<Option<acl::PosixAcl>>;
     /// All xattr names, NUL-separated, into `buf` (or their size when empty).
     fn listxattr(inode: &Inode<Self>, buf: &mut [u8]) -> Result<usize>;
+
+    // The write path (read-write mounts only; the VFS refuses these calls
+    // on a read-only mount before they get here).
+
+    /// Creates `name` in `dir` (`create`, `mkdir`, `mknod`, `symlink`)
+    /// and returns its inode for the VFS to attach to the dentry.
+    fn create(
+        dir: &Inode<Self>,
+        name: &[u8],
+        owner: NewOwner,
+        what: NewKind<'_>,
+    ) -> Result<ARef<Inode<Self>>>;
+    /// A new name `name` in `dir` for `old`.
+    fn link(old: &Inode<Self>, dir: &Inode<Self>, name: &[u8]) -> Result;
+    /// Removes `name` (naming `victim`) from `dir`: `unlink`, or `rmdir`
+    /// when `is_dir`.
+    fn unlink(dir: &Inode<Self>, name: &[u8], victim: &Inode<Self>, is_dir: bool) -> Result;
+    /// Moves `oname` in `odir` (naming `victim`) to `nname` in `ndir`,
+    /// replacing `target` if it exists; `flags` are `RENAME_*`.
+    fn rename(
+        old: (&Inode<Self>, &[u8]),
+        new: (&Inode<Self>, &[u8]),
+        victim: &Inode<Self>,
+        target: Option<&Inode<Self>>,
+        flags: u32,
+    ) -> Result;
+    /// A size change requested by `setattr` (before the VFS copies the
+    /// other attributes in).
+    fn set_size(inode: &Inode<Self>, size: i64) -> Result;
+    /// Writes the inode's mode, owner and times as the VFS holds them to
+    /// disk (`setattr`, and `dirty_inode` after an atime or time update).
+    fn write_inode(inode: &Inode<Self>) -> Result;
+    /// The inode is being evicted; at link count 0 its space is freed.
+    fn evict(inode: &Inode<Self>);
+    /// `fsync`/`fdatasync`: what changed the inode is made durable.
+    fn fsync(inode: &Inode<Self>) -> Result;
+    /// `syncfs`, `sync` and unmount: everything is made durable.
+    fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result;
+    /// The last step of unmount, after every inode is evicted.
+    fn put_super(sb: &SuperBlock<Self>);
+}
+
+/// The owner and permission bits of an inode being created, as the VFS,
+/// the directory (set-group-ID) and the caller's credentials give them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewOwner {
+    /// Permission bits, with the umask applied.
+    pub(crate) perm: u16,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+}
+
+/// What kind of inode a create makes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum NewKind<'a> {
+    Reg,
+    Dir,
+    Fifo,
+    Socket,
+    Char(u32, u32),
+    Block(u32, u32),
+    Symlink(&'a [u8]),
+}
+
+/// The current time (coarse wall clock, as `current_time()` uses).
+pub(crate) fn now() -> (i64, u32) {
+    let (mut sec, mut nsec) = (0i64, 0u32);
+    // SAFETY: writes two integers.
+    unsafe { crate::bindings::rext4_now(&mut sec, &mut nsec) };
+    (sec, nsec)
+}
+
+/// A random 32-bit value (inode generation numbers).
+pub(crate) fn random_u32() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { crate::bindings::rext4_random_u32() }
 }
 
 use kernel::sync::aref::ARef;

@@ -49,6 +49,8 @@ pub(crate) struct SuperParams {
     pub(crate) maxbytes: i64,
     pub(crate) time_min: i64,
     pub(crate) time_max: i64,
+    /// Timestamp granularity in nanoseconds.
+    pub(crate) time_gran: u32,
     /// Enforce and serve POSIX ACLs (`SB_POSIXACL`).
     pub(crate) posix_acl: bool,
     /// The file system's UUID (`s_uuid`: `FS_IOC_GETFSUUID`, overlayfs).
@@ -78,6 +80,25 @@ impl<T: FileSystem> NewSuperBlock<T> {
     pub(crate) fn rdonly(&self) -> bool {
         // SAFETY: the super block is live.
         unsafe { bindings::rext4_sb_rdonly(self.as_raw()) }
+    }
+
+    /// Makes the mount read-only after an error (`errors=remount-ro`).
+    pub(crate) fn force_rdonly(&self) {
+        // SAFETY: the super block is live; the helper sets `SB_RDONLY`
+        // as ext4_handle_error() does.
+        unsafe { bindings::rext4_sb_force_rdonly(self.as_raw()) }
+    }
+
+    /// Writes the device's dirty buffers and flushes its cache.
+    pub(crate) fn sync_device(&self) -> Result {
+        // SAFETY: the super block is live with its device open.
+        kernel::error::to_result(unsafe { bindings::rext4_sync_bdev(self.as_raw()) })
+    }
+
+    /// Panics the machine (`errors=panic`).
+    pub(crate) fn panic(&self) -> ! {
+        // SAFETY: `id` is a NUL-terminated string; `panic` does not return.
+        unsafe { bindings::rext4_panic(self.id().as_char_ptr()) }
     }
 
     /// Whether the device itself is read-only (`bdev_read_only()`).
@@ -118,7 +139,7 @@ impl<T: FileSystem> NewSuperBlock<T> {
         unsafe {
             (*sb).s_magic = p.magic as kernel::ffi::c_ulong;
             (*sb).s_maxbytes = p.maxbytes;
-            (*sb).s_time_gran = 1;
+            (*sb).s_time_gran = p.time_gran;
             (*sb).s_time_min = p.time_min;
             (*sb).s_time_max = p.time_max;
             if p.posix_acl {

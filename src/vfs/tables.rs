@@ -89,10 +89,23 @@ impl<T: FileSystem> Tables<T> {
             free_inode: Some(inode::free_inode::<T>),
             statfs: Some(statfs::<T>),
             show_options: Some(show_options::<T>),
+            evict_inode: Some(evict_inode::<T>),
+            put_super: Some(put_super::<T>),
+            sync_fs: Some(sync_fs::<T>),
+            dirty_inode: Some(dirty_inode::<T>),
             ..zeroed!()
         },
         dir_iops: bindings::inode_operations {
             lookup: Some(lookup::<T>),
+            create: Some(create::<T>),
+            mkdir: Some(mkdir::<T>),
+            mknod: Some(mknod::<T>),
+            symlink: Some(symlink::<T>),
+            link: Some(link::<T>),
+            unlink: Some(unlink::<T>),
+            rmdir: Some(rmdir::<T>),
+            rename: Some(rename::<T>),
+            setattr: Some(setattr::<T>),
             getattr: Some(getattr::<T>),
             fileattr_get: Some(fileattr_get::<T>),
             listxattr: Some(listxattr::<T>),
@@ -105,12 +118,14 @@ impl<T: FileSystem> Tables<T> {
             llseek: Some(dir_llseek::<T>),
             read: Some(bindings::generic_read_dir),
             iterate_shared: Some(iterate_shared::<T>),
+            fsync: Some(fsync::<T>),
             unlocked_ioctl: Some(unlocked_ioctl::<T>),
             compat_ioctl: Some(compat_ioctl::<T>),
             ..zeroed!()
         },
         file_iops: bindings::inode_operations {
             getattr: Some(getattr::<T>),
+            setattr: Some(setattr::<T>),
             fileattr_get: Some(fileattr_get::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
@@ -121,6 +136,7 @@ impl<T: FileSystem> Tables<T> {
             open: Some(bindings::rext4_file_open),
             llseek: Some(llseek::<T>),
             read_iter: Some(read_iter::<T>),
+            fsync: Some(fsync::<T>),
             mmap_prepare: Some(bindings::generic_file_readonly_mmap_prepare),
             splice_read: Some(bindings::filemap_splice_read),
             unlocked_ioctl: Some(unlocked_ioctl::<T>),
@@ -141,6 +157,7 @@ impl<T: FileSystem> Tables<T> {
         fast_symlink_iops: bindings::inode_operations {
             get_link: Some(bindings::simple_get_link),
             getattr: Some(getattr::<T>),
+            setattr: Some(setattr::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
@@ -148,12 +165,14 @@ impl<T: FileSystem> Tables<T> {
         symlink_iops: bindings::inode_operations {
             get_link: Some(bindings::page_get_link),
             getattr: Some(getattr::<T>),
+            setattr: Some(setattr::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
         },
         special_iops: bindings::inode_operations {
             getattr: Some(getattr::<T>),
+            setattr: Some(setattr::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
             ..zeroed!()
@@ -680,4 +699,341 @@ unsafe extern "C" fn llseek<T: FileSystem>(
         }
         bindings::vfs_setpos(file, pos, (*(*inode).i_sb).s_maxbytes)
     }
+}
+
+// The write path.
+
+/// The name of a dentry the VFS passes with its parent locked.
+///
+/// # Safety
+///
+/// `dentry` must be live, its name stable for `'a` (the parent's
+/// `i_rwsem` is held).
+unsafe fn dentry_name<'a>(dentry: *mut bindings::dentry) -> &'a [u8] {
+    // SAFETY: by the function's contract.
+    unsafe {
+        let mut len = 0u32;
+        let p = bindings::rext4_dentry_name(dentry, &mut len);
+        core::slice::from_raw_parts(p, len as usize)
+    }
+}
+
+/// The owner and permission bits of a new inode in `dir` with `mode`
+/// (`inode_init_owner()`, then the umask or default ACL of
+/// `posix_acl_create()`).
+///
+/// # Safety
+///
+/// `idmap` and `dir` are what the VFS passed to a create callback.
+unsafe fn new_owner(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    mode: u16,
+) -> Result<super::NewOwner> {
+    let (mut mode, mut uid, mut gid) = (mode, 0u32, 0u32);
+    // SAFETY: by the function's contract; the helpers write the three
+    // values.
+    unsafe {
+        bindings::rext4_new_owner(idmap, dir, &mut mode, &mut uid, &mut gid);
+        kernel::error::to_result(bindings::rext4_acl_create_mode(dir, &mut mode))?;
+    }
+    Ok(super::NewOwner {
+        perm: mode & 0o7777,
+        uid,
+        gid,
+    })
+}
+
+/// Creates `dentry` in `dir` as `what` and attaches the new inode.
+///
+/// # Safety
+///
+/// The arguments of a VFS create callback (parent locked, dentry
+/// negative).
+unsafe fn create_as<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: u16,
+    what: super::NewKind<'_>,
+) -> Result {
+    // SAFETY: by the function's contract.
+    let (d, name, owner) = unsafe {
+        (
+            Inode::<T>::from_raw(dir),
+            dentry_name(dentry),
+            new_owner(idmap, dir, mode)?,
+        )
+    };
+    let inode = T::create(d, name, owner, what)?;
+    // SAFETY: `d_instantiate` takes over our reference to the new inode
+    // and attaches it to the negative dentry the VFS holds.
+    unsafe { bindings::d_instantiate(dentry, ARef::into_raw(inode).as_ptr().cast()) };
+    Ok(())
+}
+
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn create<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: u16,
+) -> c_int {
+    // SAFETY: the VFS's create contract.
+    errno(unsafe { create_as::<T>(idmap, dir, dentry, mode, super::NewKind::Reg) })
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn mkdir<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: u16,
+) -> *mut bindings::dentry {
+    // SAFETY: the VFS's mkdir contract; NULL means "use `dentry`".
+    match unsafe { create_as::<T>(idmap, dir, dentry, mode | 0o040000, super::NewKind::Dir) } {
+        Ok(()) => ptr::null_mut(),
+        Err(e) => errno_ptr(e),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn mknod<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: u16,
+    dev: u32,
+) -> c_int {
+    // The kernel's dev_t: 12 bits of major above 20 bits of minor.
+    let (major, minor) = (dev >> 20, dev & 0xF_FFFF);
+    let what = match mode & 0o170000 {
+        0o010000 => super::NewKind::Fifo,
+        0o140000 => super::NewKind::Socket,
+        0o020000 => super::NewKind::Char(major, minor),
+        0o060000 => super::NewKind::Block(major, minor),
+        0o100000 => super::NewKind::Reg,
+        _ => return EINVAL.to_errno(),
+    };
+    // SAFETY: the VFS's mknod contract.
+    errno(unsafe { create_as::<T>(idmap, dir, dentry, mode, what) })
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn symlink<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    target: *const u8,
+) -> c_int {
+    // SAFETY: the VFS passes the target as a NUL-terminated kernel string
+    // that lives for the call.
+    let target = unsafe { CStr::from_char_ptr(target.cast()) }.to_bytes();
+    // SAFETY: the VFS's symlink contract.
+    errno(unsafe {
+        create_as::<T>(idmap, dir, dentry, 0o120777, super::NewKind::Symlink(target))
+    })
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn link<T: FileSystem>(
+    old: *mut bindings::dentry,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: the VFS passes a positive `old` (its inode locked), the
+    // locked parent and a negative dentry in it.
+    let (inode, d, name) = unsafe {
+        (
+            dentry_inode::<T>(old),
+            Inode::<T>::from_raw(dir),
+            dentry_name(dentry),
+        )
+    };
+    match T::link(inode, d, name) {
+        Ok(()) => {
+            kernel::sync::aref::AlwaysRefCounted::inc_ref(inode);
+            // SAFETY: `d_instantiate` takes over the reference just taken.
+            unsafe { bindings::d_instantiate(dentry, inode.as_raw()) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn unlink<T: FileSystem>(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: the VFS passes the locked parent and a positive dentry whose
+    // inode it has locked too.
+    let (d, name, victim) = unsafe {
+        (
+            Inode::<T>::from_raw(dir),
+            dentry_name(dentry),
+            dentry_inode::<T>(dentry),
+        )
+    };
+    errno(T::unlink(d, name, victim, false))
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn rmdir<T: FileSystem>(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: as in `unlink`.
+    let (d, name, victim) = unsafe {
+        (
+            Inode::<T>::from_raw(dir),
+            dentry_name(dentry),
+            dentry_inode::<T>(dentry),
+        )
+    };
+    errno(T::unlink(d, name, victim, true))
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn rename<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    odir: *mut bindings::inode,
+    odentry: *mut bindings::dentry,
+    ndir: *mut bindings::inode,
+    ndentry: *mut bindings::dentry,
+    flags: c_uint,
+) -> c_int {
+    // SAFETY: the VFS holds both parents locked (and the rename lock
+    // across directories), `odentry` positive with its inode locked,
+    // `ndentry` positive (inode locked) or negative.
+    unsafe {
+        let target = bindings::rext4_dentry_inode(ndentry);
+        let target = (!target.is_null()).then(|| Inode::<T>::from_raw(target));
+        errno(T::rename(
+            (Inode::<T>::from_raw(odir), dentry_name(odentry)),
+            (Inode::<T>::from_raw(ndir), dentry_name(ndentry)),
+            dentry_inode::<T>(odentry),
+            target,
+            flags,
+        ))
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn setattr<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    attr: *mut bindings::iattr,
+) -> c_int {
+    // SAFETY: the VFS passes a positive dentry whose inode it has locked,
+    // and the requested change.
+    unsafe {
+        let e = bindings::setattr_prepare(idmap, dentry, attr);
+        if e != 0 {
+            return e;
+        }
+        let inode = dentry_inode::<T>(dentry);
+        if (*attr).ia_valid & bindings::ATTR_SIZE != 0 {
+            if let Err(e) = T::set_size(inode, (*attr).ia_size) {
+                return e.to_errno();
+            }
+        }
+        bindings::setattr_copy(idmap, inode.as_raw(), attr);
+        errno(T::write_inode(inode))
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn fsync<T: FileSystem>(
+    file: *mut bindings::file,
+    _start: i64,
+    _end: i64,
+    _datasync: c_int,
+) -> c_int {
+    // SAFETY: the VFS passes an open file of ours.
+    let inode = unsafe { Inode::<T>::from_raw(bindings::rext4_file_inode(file)) };
+    errno(T::fsync(inode))
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {
+    // SAFETY: the VFS evicts a live inode of ours (I_FREEING) once; its
+    // page cache is emptied first, `clear_inode` ends it.
+    unsafe {
+        bindings::rext4_truncate_pages_final(inode);
+        if !bindings::is_bad_inode(inode) {
+            T::evict(Inode::<T>::from_raw(inode));
+        }
+        bindings::clear_inode(inode);
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn put_super<T: FileSystem>(sb: *mut bindings::super_block) {
+    // SAFETY: the VFS unmounts a live super block of ours whose `Info` is
+    // still set (`kill_sb` frees it afterwards).
+    T::put_super(unsafe { SuperBlock::<T>::from_raw(sb) });
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn sync_fs<T: FileSystem>(sb: *mut bindings::super_block, wait: c_int) -> c_int {
+    // SAFETY: a live, mounted super block of ours.
+    errno(T::sync_fs(unsafe { SuperBlock::<T>::from_raw(sb) }, wait != 0))
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn dirty_inode<T: FileSystem>(inode: *mut bindings::inode, _flags: c_int) {
+    // SAFETY: a live inode of ours that the VFS marks dirty.
+    let inode = unsafe { Inode::<T>::from_raw(inode) };
+    // As ext4_dirty_inode(): a failure is reported where it happens.
+    let _ = T::write_inode(inode);
 }

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Transactions of a read-write mount (the counterpart of `ext4_jbd2.c`):
+//! the kernel's implementation of [`Trans`], over buffer heads and a jbd2
+//! handle (or, on a `^has_journal` image, the buffer cache alone), and the
+//! credits each operation reserves, computed as ext4 computes them.
+//!
+//! One operation is one handle. The handle is started first and the
+//! allocation lock taken inside it, the order ext4 has between a handle
+//! and its group locks: a task waiting for the lock never holds up the
+//! commit that a task waiting for journal space needs. The allocation lock
+//! serialises every change to bitmaps, descriptors and inode tables (ext4
+//! has a lock per group; rext4 one for the file system, for now).
+
+use kernel::prelude::*;
+use kernel::sync::atomic::Relaxed;
+
+use crate::libext4::trans::Trans;
+use crate::ondisk::{Error as DiskError, Result as DiskResult};
+use crate::super_::{Rext4Fs, SbInfo};
+use crate::vfs::{jbd2::Handle, BufferHead, SuperBlock};
+
+/// Credits, as ext4's `ext4_jbd2.h` defines them for an extent-mapped file
+/// system without quota: `EXT4_DATA_TRANS_BLOCKS` (one data block's worth
+/// of extent tree, bitmaps and descriptors, plus xattr blocks) and
+/// `EXT4_INDEX_EXTRA_TRANS_BLOCKS` (an htree split).
+pub(crate) mod credits {
+    const SINGLEDATA: u32 = 20;
+    const XATTR: u32 = 6;
+    const DATA: u32 = SINGLEDATA + XATTR - 2;
+    const INDEX_EXTRA: u32 = 12;
+    /// `ext4_create()`, `ext4_mknod()`, `ext4_mkdir()`, `ext4_symlink()`.
+    pub(crate) const CREATE: u32 = DATA + INDEX_EXTRA + 3;
+    /// `ext4_link()`.
+    pub(crate) const LINK: u32 = DATA + INDEX_EXTRA;
+    /// `ext4_unlink()`, `ext4_rmdir()`.
+    pub(crate) const UNLINK: u32 = DATA;
+    /// `ext4_rename()`, with room for removing a replaced target.
+    pub(crate) const RENAME: u32 = 2 * DATA + INDEX_EXTRA + 2 + DATA;
+    /// `ext4_evict_inode()` for an inode whose blocks are all in its
+    /// extent root: each of four extents may touch two groups' bitmap and
+    /// descriptor, plus the inode, the inode bitmap and its descriptor.
+    pub(crate) const EVICT: u32 = 4 * 2 * 2 + 3 + 3;
+    /// `ext4_dirty_inode()`, `ext4_setattr()` without a size change.
+    pub(crate) const INODE: u32 = 2;
+}
+
+/// A running transaction of a read-write mount.
+pub(crate) struct Tx<'a> {
+    sb: &'a SuperBlock<Rext4Fs>,
+    handle: Option<Handle<'a>>,
+    /// The free-count changes to apply to the in-memory totals.
+    blocks: i64,
+    inodes: i64,
+    /// The kernel error behind a [`DiskError::Io`].
+    err: Option<Error>,
+}
+
+impl<'a> Tx<'a> {
+    /// The transaction id, for fsync (`None` without a journal).
+    pub(crate) fn tid(&self) -> Option<u32> {
+        self.handle.as_ref().map(|h| h.tid())
+    }
+
+    fn failed(&mut self, e: Error) -> DiskError {
+        self.err.get_or_insert(e);
+        DiskError::Io
+    }
+}
+
+impl Trans for Tx<'_> {
+    type Buf = BufferHead;
+
+    fn bread(&mut self, blk: u64) -> DiskResult<BufferHead> {
+        self.sb.bread(blk).map_err(|e| self.failed(e))
+    }
+
+    fn new_block(&mut self, blk: u64) -> DiskResult<BufferHead> {
+        // SAFETY: the super block of a mounted file system is live with
+        // its block size set.
+        let handle = &self.handle;
+        let bh = unsafe {
+            BufferHead::new_zeroed(self.sb.as_raw(), blk, |bh| match handle {
+                Some(h) => h.get_create_access(bh),
+                None => Ok(()),
+            })
+        };
+        bh.map_err(|e| self.failed(e))
+    }
+
+    fn data<'b>(&'b self, b: &'b BufferHead) -> &'b [u8] {
+        b.data()
+    }
+
+    fn edit<R>(&mut self, b: &BufferHead, f: impl FnOnce(&mut [u8]) -> R) -> DiskResult<R> {
+        if let Some(h) = &self.handle {
+            if let Err(e) = h.get_write_access(b) {
+                return Err(self.failed(e));
+            }
+        }
+        // The allocation lock (held for the whole transaction) or the
+        // directory's i_rwsem orders writers of this block.
+        let r = b.change(f);
+        match &self.handle {
+            Some(h) => {
+                if let Err(e) = h.dirty_metadata(b) {
+                    return Err(self.failed(e));
+                }
+            }
+            None => b.mark_dirty(),
+        }
+        Ok(r)
+    }
+
+    fn counted(&mut self, blocks: i64, inodes: i64) {
+        self.blocks = self.blocks.saturating_add(blocks);
+        self.inodes = self.inodes.saturating_add(inodes);
+    }
+}
+
+/// What went wrong in a transaction, for [`run`]'s caller.
+pub(crate) struct Failure {
+    pub(crate) err: DiskError,
+    /// The errno (for `Io`, the one the layer below gave).
+    pub(crate) errno: Error,
+}
+
+/// Runs `f` as one transaction of `credits` buffers on `sb`: starts the
+/// handle, takes the allocation lock, runs `f`, applies the free-count
+/// changes and stops the handle. Returns `f`'s value and the transaction
+/// id (fsync waits for it), or what failed. The file system must be
+/// mounted read-write.
+pub(crate) fn run<R>(
+    sb: &SuperBlock<Rext4Fs>,
+    credits: u32,
+    f: impl FnOnce(&mut Tx<'_>) -> DiskResult<R>,
+) -> core::result::Result<(R, Option<u32>), Failure> {
+    let info: &SbInfo = sb.info();
+    let io = |errno: Error| Failure {
+        err: DiskError::Io,
+        errno,
+    };
+    if sb.rdonly() {
+        return Err(io(EROFS));
+    }
+    let handle = match &info.journal {
+        Some(j) => Some(j.start(credits).map_err(io)?),
+        None => None,
+    };
+    let mut tx = Tx {
+        sb,
+        handle,
+        blocks: 0,
+        inodes: 0,
+        err: None,
+    };
+    let r = {
+        let _guard = info.alloc_lock.lock();
+        f(&mut tx)
+    };
+    info.free_blocks.fetch_add(tx.blocks, Relaxed);
+    info.free_inodes.fetch_add(tx.inodes, Relaxed);
+    let tid = tx.tid();
+    let stopped = match tx.handle.take() {
+        Some(h) => h.stop(),
+        None => Ok(()),
+    };
+    match (r, stopped) {
+        (Ok(v), Ok(())) => Ok((v, tid)),
+        (Ok(_), Err(e)) => Err(io(e)),
+        (Err(DiskError::Io), _) => Err(io(tx.err.unwrap_or(EIO))),
+        (Err(e), _) => Err(Failure {
+            err: e,
+            errno: crate::error::to_kernel(e),
+        }),
+    }
+}

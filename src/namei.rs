@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Namespace changes and inode updates of a read-write mount (the kernel
+//! half of ext4's `namei.c`, `ext4_setattr()`, `ext4_dirty_inode()` and
+//! `ext4_evict_inode()`): each is one transaction ([`crate::journal`])
+//! running the shared ext4 logic of [`crate::libext4`], after which the
+//! VFS inodes it changed are set from their on-disk copies.
+//!
+//! The on-disk inode, in its journalled buffer, is the authority; the VFS
+//! inode mirrors it. A name's last link going leaves the inode allocated
+//! with a link count of 0 until eviction frees it, so an open file stays
+//! readable and its number cannot be reused while the VFS still has it.
+
+use kernel::prelude::*;
+use kernel::sync::atomic::Relaxed;
+
+use crate::journal::{credits, run, Failure, Tx};
+use crate::libext4::inode::{read_inode, set_attrs, Attrs, Time};
+use crate::libext4::namei::{self, Last, NewInode, Special};
+use crate::ondisk::{superblock::Geometry, Error as DiskError, Result as DiskResult};
+use crate::super_::{now, Rext4Fs};
+use crate::vfs::{Inode, NewKind, NewOwner};
+use kernel::sync::aref::ARef;
+
+/// The longest name ext4 stores (`EXT4_NAME_LEN`).
+const EXT4_NAME_LEN: usize = 255;
+
+/// Sets the VFS inode from its on-disk copy (inside the transaction that
+/// changed it, so the two agree when the transaction ends).
+fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResult<()> {
+    let ino = u32::try_from(inode.ino()).map_err(|_| DiskError::Corrupt("inode number"))?;
+    let di = read_inode(tx, geo, ino)?;
+    let t = |t: crate::ondisk::inode::Timestamp| (t.sec, t.nsec);
+    inode.set_from_disk(
+        di.i_links_count.into(),
+        di.i_size(geo),
+        di.blocks(geo),
+        [t(di.atime()), t(di.mtime()), t(di.ctime())],
+    );
+    Ok(())
+}
+
+/// Records that transaction `tid` changed `inode` (fsync waits for it).
+fn changed_in(inode: &Inode<Rext4Fs>, tid: Option<u32>) {
+    if let Some(tid) = tid {
+        inode.data().tid.store(tid, Relaxed);
+    }
+}
+
+/// The errno for a failed transaction, reporting what needs reporting:
+/// corruption follows `errors=` ([`crate::super_::fs_error`]), a layout
+/// rext4 cannot change yet is named once in a while.
+fn failed(inode: &Inode<Rext4Fs>, f: Failure) -> Error {
+    let sb = inode.sb();
+    match f.err {
+        DiskError::Corrupt(_) | DiskError::BadChecksum(_) => {
+            crate::super_::fs_error(sb, inode.ino(), f.err);
+        }
+        DiskError::Unsupported(what) => {
+            if crate::vfs::ratelimit() {
+                pr_warn!(
+                    "rext4 ({}): inode #{}: not supported yet: {what}\n",
+                    sb.id(),
+                    inode.ino()
+                );
+            }
+        }
+        DiskError::Io if f.errno == EIO => {
+            crate::super_::fs_error(sb, inode.ino(), f.err);
+        }
+        _ => {}
+    }
+    f.errno
+}
+
+fn ino32(inode: &Inode<Rext4Fs>) -> Result<u32> {
+    u32::try_from(inode.ino()).map_err(|_| EINVAL)
+}
+
+fn check_name(name: &[u8]) -> Result {
+    match name.len() {
+        0 => Err(ENOENT),
+        n if n > EXT4_NAME_LEN => Err(ENAMETOOLONG),
+        _ => Ok(()),
+    }
+}
+
+/// `ext4_create()`, `ext4_mkdir()`, `ext4_mknod()`, `ext4_symlink()`.
+pub(crate) fn create(
+    dir: &Inode<Rext4Fs>,
+    name: &[u8],
+    owner: NewOwner,
+    what: NewKind<'_>,
+) -> Result<ARef<Inode<Rext4Fs>>> {
+    check_name(name)?;
+    let sb = dir.sb();
+    let geo = &sb.info().geo;
+    let dino = ino32(dir)?;
+    if let NewKind::Symlink(t) = what {
+        // The longest target ext4 takes is a block (`ENAMETOOLONG`).
+        if t.len() >= geo.block_size as usize {
+            return Err(ENAMETOOLONG);
+        }
+    }
+    let n = NewInode {
+        perm: owner.perm,
+        uid: owner.uid,
+        gid: owner.gid,
+        now: now(),
+        generation: crate::vfs::random_u32(),
+    };
+    let r = run(sb, credits::CREATE, |tx| {
+        let ino = match what {
+            NewKind::Reg => namei::create(tx, geo, dino, name, &n)?,
+            NewKind::Dir => namei::mkdir(tx, geo, dino, name, &n)?,
+            NewKind::Fifo => namei::create_special(tx, geo, dino, name, &n, Special::Fifo)?,
+            NewKind::Socket => namei::create_special(tx, geo, dino, name, &n, Special::Socket)?,
+            NewKind::Char(ma, mi) => {
+                namei::create_special(tx, geo, dino, name, &n, Special::Char(ma, mi))?
+            }
+            NewKind::Block(ma, mi) => {
+                namei::create_special(tx, geo, dino, name, &n, Special::Block(ma, mi))?
+            }
+            NewKind::Symlink(t) if t.len() < crate::ondisk::inode::EXT4_I_BLOCK_SIZE => {
+                namei::create_special(tx, geo, dino, name, &n, Special::FastSymlink(t))?
+            }
+            NewKind::Symlink(_) => {
+                return Err(DiskError::Unsupported(
+                    "symlink targets of 60 bytes or more (slow symlinks)",
+                ))
+            }
+        };
+        if ino.is_some() {
+            refresh(tx, geo, dir)?;
+        }
+        Ok(ino)
+    });
+    let (ino, tid) = r.map_err(|f| failed(dir, f))?;
+    let ino = ino.ok_or(ENOSPC)?;
+    changed_in(dir, tid);
+    let inode = crate::inode::iget(sb, ino)?;
+    changed_in(&inode, tid);
+    Ok(inode)
+}
+
+/// `ext4_link()`.
+pub(crate) fn link(old: &Inode<Rext4Fs>, dir: &Inode<Rext4Fs>, name: &[u8]) -> Result {
+    check_name(name)?;
+    let sb = dir.sb();
+    let geo = &sb.info().geo;
+    let (ino, dino) = (ino32(old)?, ino32(dir)?);
+    let t = now();
+    let r = run(sb, credits::LINK, |tx| {
+        namei::link(tx, geo, ino, (dino, name), t)?;
+        refresh(tx, geo, old)?;
+        refresh(tx, geo, dir)
+    });
+    let ((), tid) = r.map_err(|f| failed(dir, f))?;
+    changed_in(dir, tid);
+    changed_in(old, tid);
+    Ok(())
+}
+
+/// Removes `name` from `dir` in `tx`, leaving the inode for eviction.
+fn remove(
+    tx: &mut Tx<'_>,
+    geo: &Geometry,
+    dino: u32,
+    name: &[u8],
+    is_dir: bool,
+    t: Time,
+) -> DiskResult<()> {
+    let gone = match is_dir {
+        true => namei::rmdir_as(tx, geo, dino, name, t, Last::Keep)?,
+        false => namei::unlink_as(tx, geo, dino, name, t, Last::Keep)?,
+    };
+    // The VFS holds a positive dentry for the name: a directory that does
+    // not have it is corrupt.
+    gone.map(|_| ()).ok_or(DiskError::Corrupt("directory entry missing"))
+}
+
+/// `ext4_unlink()`, `ext4_rmdir()`.
+pub(crate) fn unlink(
+    dir: &Inode<Rext4Fs>,
+    name: &[u8],
+    victim: &Inode<Rext4Fs>,
+    is_dir: bool,
+) -> Result {
+    let sb = dir.sb();
+    let geo = &sb.info().geo;
+    let dino = ino32(dir)?;
+    let t = now();
+    let r = run(sb, credits::UNLINK, |tx| {
+        remove(tx, geo, dino, name, is_dir, t)?;
+        refresh(tx, geo, dir)?;
+        refresh(tx, geo, victim)
+    });
+    let ((), tid) = r.map_err(|f| failed(dir, f))?;
+    changed_in(dir, tid);
+    changed_in(victim, tid);
+    Ok(())
+}
+
+/// `ext4_rename()`: plain and `RENAME_NOREPLACE` (the VFS checks that the
+/// target is absent for the latter); `RENAME_EXCHANGE` and
+/// `RENAME_WHITEOUT` are not supported yet (`EINVAL`, as from a file
+/// system without them).
+pub(crate) fn rename(
+    (odir, oname): (&Inode<Rext4Fs>, &[u8]),
+    (ndir, nname): (&Inode<Rext4Fs>, &[u8]),
+    victim: &Inode<Rext4Fs>,
+    target: Option<&Inode<Rext4Fs>>,
+    flags: u32,
+) -> Result {
+    if flags & !crate::bindings::RENAME_NOREPLACE != 0 {
+        return Err(EINVAL);
+    }
+    check_name(nname)?;
+    let sb = odir.sb();
+    let geo = &sb.info().geo;
+    let (od, nd) = (ino32(odir)?, ino32(ndir)?);
+    let t = now();
+    let r = run(sb, credits::RENAME, |tx| {
+        if let Some(target) = target {
+            let is_dir = target.mode() & 0o170000 == 0o040000;
+            remove(tx, geo, nd, nname, is_dir, t)?;
+            refresh(tx, geo, target)?;
+        }
+        namei::rename(tx, geo, (od, oname), (nd, nname), t)?
+            .ok_or(DiskError::Corrupt("directory entry missing"))?;
+        refresh(tx, geo, odir)?;
+        refresh(tx, geo, ndir)?;
+        refresh(tx, geo, victim)
+    });
+    let ((), tid) = r.map_err(|f| failed(odir, f))?;
+    for i in [Some(odir), Some(ndir), Some(victim), target].into_iter().flatten() {
+        changed_in(i, tid);
+    }
+    Ok(())
+}
+
+/// A size change through `setattr`: only to the size the file has, until
+/// truncate exists (`EOPNOTSUPP` otherwise).
+pub(crate) fn set_size(inode: &Inode<Rext4Fs>, size: i64) -> Result {
+    if size == inode.size() {
+        return Ok(());
+    }
+    if crate::vfs::ratelimit() {
+        pr_warn!(
+            "rext4 ({}): inode #{}: not supported yet: changing a file's size\n",
+            inode.sb().id(),
+            inode.ino()
+        );
+    }
+    Err(EOPNOTSUPP)
+}
+
+/// Writes the VFS inode's mode, owner and times to disk.
+pub(crate) fn write_inode(inode: &Inode<Rext4Fs>) -> Result {
+    let sb = inode.sb();
+    if sb.rdonly() || inode.nlink() == 0 {
+        return Ok(());
+    }
+    let geo = &sb.info().geo;
+    let ino = ino32(inode)?;
+    let (mode, uid, gid, [a, m, c]) = inode.vfs_attrs();
+    let time = |(sec, nsec): (i64, u32)| Time { sec, nsec };
+    let attrs = Attrs {
+        perm: mode & 0o7777,
+        uid,
+        gid,
+        atime: time(a),
+        mtime: time(m),
+        ctime: time(c),
+    };
+    let r = run(sb, credits::INODE, |tx| set_attrs(tx, geo, ino, &attrs));
+    let ((), tid) = r.map_err(|f| failed(inode, f))?;
+    changed_in(inode, tid);
+    Ok(())
+}
+
+/// Eviction: an inode without links is freed with its blocks.
+pub(crate) fn evict(inode: &Inode<Rext4Fs>) {
+    let sb = inode.sb();
+    if inode.nlink() != 0 || !sb.info().writable {
+        return;
+    }
+    let geo = &sb.info().geo;
+    let Ok(ino) = ino32(inode) else { return };
+    let t = now();
+    if let Err(f) = run(sb, credits::EVICT, |tx| namei::free_unlinked(tx, geo, ino, t)) {
+        let e = failed(inode, f);
+        if crate::vfs::ratelimit() {
+            pr_warn!(
+                "rext4 ({}): inode #{ino}: not freed at eviction ({}); e2fsck will find it\n",
+                sb.id(),
+                e.to_errno()
+            );
+        }
+    }
+}
