@@ -37,6 +37,7 @@ pub(crate) fn to_kernel(e: DiskError) -> Error {
             Errno::Perm => EPERM,
             Errno::Invalid => EINVAL,
             Errno::TooManyLinks => EMLINK,
+            Errno::NoSpace => ENOSPC,
         },
         DiskError::Io => EIO,
     }

@@ -68,6 +68,11 @@ pub(crate) struct InodeInfo {
     /// Extent status cache and mapping sequence (`i_es_tree`, `i_es_seq`).
     #[pin]
     pub(crate) es: SpinLock<EsCache>,
+    /// `i_block` as the block map reads it: the extent root or block map,
+    /// changed by the write path under the inode's `i_rwsem` (a directory
+    /// growing) together with an extent-status invalidation.
+    #[pin]
+    pub(crate) root: SpinLock<[u8; 60]>,
     pub(crate) d: DiskFields,
     pub(crate) crtime: Option<(i64, u32)>,
     /// The last transaction that changed this inode (fsync waits for it;
@@ -79,6 +84,7 @@ impl InodeInfo {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             es <- new_spinlock!(EsCache::new(), "rext4_es"),
+            root <- new_spinlock!([0u8; 60], "rext4_root"),
             d: DiskFields::default(),
             crtime: None,
             tid: Atomic::new(0),
@@ -215,6 +221,7 @@ fn iget_as(sb: &SuperBlock<Rext4Fs>, ino: u32, how: IgetKind) -> Result<ARef<Ino
     {
         let this = new.data_mut();
         let this = this.project();
+        *this.root.lock() = d.i_block;
         *this.d = d;
         *this.crtime = di.crtime().map(ts);
     }

@@ -37,12 +37,13 @@ pub(crate) fn map_blocks(inode: &Inode<Rext4Fs>, lblk: u32) -> Result<(Es, u64)>
         }
     }
     let sbi = inode.sb().info();
+    let i_block = *info.root.lock();
     let e = BlockMap {
         sb: inode.sb(),
         geo: &sbi.geo,
         zones: sbi.zones(),
         ino: inode.ino() as u32,
-        i_block: &info.d.i_block,
+        i_block: &i_block,
         extents: info.has_flag(EXT4_EXTENTS_FL),
         csum_seed: info.d.csum_seed,
     }

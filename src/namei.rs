@@ -37,6 +37,15 @@ fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResul
         di.blocks(geo),
         [t(di.atime()), t(di.mtime()), t(di.ctime())],
     );
+    let data = inode.data();
+    let mut root = data.root.lock();
+    if *root != di.i_block {
+        // A directory grew: the cached mappings are stale, and so are
+        // iomap cookies taken under the old sequence number.
+        *root = di.i_block;
+        drop(root);
+        data.es.lock().changed(0, u64::MAX);
+    }
     Ok(())
 }
 

@@ -11,7 +11,8 @@
 
 use super::super::ondisk::crc::ext4_inode_csum_seed;
 use super::super::ondisk::dir::{
-    ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, init_dir_block, insert_entry,
+    ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, init_dir_block,
+    init_empty_dir_block, insert_entry,
     remove_entry, search_dir, DirBlockIter, Slot, EXT4_FT_BLKDEV, EXT4_FT_CHRDEV, EXT4_FT_DIR,
     EXT4_FT_FIFO, EXT4_FT_REG_FILE, EXT4_FT_SOCK, EXT4_FT_SYMLINK,
 };
@@ -142,7 +143,75 @@ fn find_target<T: Trans>(
     if exists.is_some() {
         return Err(Error::Refused(Errno::Exists));
     }
-    target.ok_or(Error::Unsupported("growing a directory"))
+    match target {
+        Some(t) => Ok(t),
+        None => grow_dir(tx, geo, d, name),
+    }
+}
+
+/// Adds an empty leaf block at the end of linear directory `d` and
+/// returns the slot for `name` in it (`ext4_append()` from
+/// `ext4_add_entry()`): a block after the directory's last one if free,
+/// mapped in the extent root, the size and block count up by one block.
+/// `Refused(NoSpace)` without a free block; nothing changes then.
+fn grow_dir<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    d: Dir<'_>,
+    name: &[u8],
+) -> Result<(T::Buf, Slot)> {
+    let di = d.inode;
+    let bs = u64::from(geo.block_size);
+    let size = di.size(geo)?;
+    if size.checked_rem(bs) != Some(0) {
+        return Err(Error::Corrupt("directory size not a multiple of the block size"));
+    }
+    let lblk = size
+        .checked_div(bs)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(Error::Corrupt("directory size"))?;
+    let mut goal = 0;
+    for run in root_runs(&di.i_block, geo)? {
+        let (start, len) = run?;
+        goal = start.saturating_add(u64::from(len));
+    }
+    let Some(pblk) = alloc_block(tx, geo, goal)? else {
+        return Err(Error::Refused(Errno::NoSpace));
+    };
+    let mut i_block = di.i_block;
+    if let Err(e) = root_append(&mut i_block, geo, lblk, pblk) {
+        free_block(tx, geo, pblk)?;
+        return Err(e);
+    }
+    let csum = geo.has_metadata_csum();
+    let seed = ext4_inode_csum_seed(geo.csum_seed, d.ino, di.i_generation);
+    let buf = tx.new_block(pblk)?;
+    tx.edit(&buf, |b| {
+        init_empty_dir_block(b, csum)?;
+        if csum {
+            ext4_dirblock_csum_set(b, seed)?;
+        }
+        Ok::<(), Error>(())
+    })??;
+    let new_size = size.checked_add(bs).ok_or(Error::Corrupt("directory size"))?;
+    let sectors = geo.block_size >> 9;
+    let mut overflow = false;
+    edit_inode(tx, geo, d.ino, |i| {
+        i.i_block = i_block;
+        i.i_size_lo = (new_size & 0xFFFF_FFFF) as u32;
+        i.i_size_high = (new_size >> 32) as u32;
+        match i.i_blocks_lo.checked_add(sectors) {
+            Some(n) => i.i_blocks_lo = n,
+            None => overflow = true,
+        }
+    })?;
+    if overflow {
+        return Err(Error::Corrupt("directory block count"));
+    }
+    match find_slot(tx.data(&buf), geo, name)? {
+        Slot::Exists | Slot::NoSpace => Err(Error::Corrupt("new directory block")),
+        slot => Ok((buf, slot)),
+    }
 }
 
 /// Sets a changed inode's mtime and ctime (or only ctime) to `now`.

@@ -397,6 +397,30 @@ pub fn insert_entry(
     Ok(at)
 }
 
+/// An empty directory leaf block (`ext4_append()` then the single unused
+/// record of `ext4_add_entry()`): one record with inode 0 spanning the
+/// block, and the checksum tail when `csum_tail`; the caller then sets the
+/// checksum.
+pub fn init_empty_dir_block(block: &mut [u8], csum_tail: bool) -> Result<()> {
+    let size = block.len();
+    block.fill(0);
+    let tail = if csum_tail { EXT4_DIR_TAIL_SIZE } else { 0 };
+    let len = size
+        .checked_sub(tail)
+        .filter(|&n| n >= 12)
+        .ok_or(Error::OutOfRange("block too small"))?;
+    super::bytes::put_le16(block, 4, rec_len_to_disk(len, size)?, "dirent")?;
+    if csum_tail {
+        let at = size.saturating_sub(EXT4_DIR_TAIL_SIZE);
+        super::bytes::put_le16(block, at.saturating_add(4), 12, "dirent tail")?;
+        block
+            .get_mut(at.saturating_add(7))
+            .map(|b| *b = EXT4_FT_DIR_CSUM)
+            .ok_or(Error::Corrupt("dirent tail"))?;
+    }
+    Ok(())
+}
+
 /// Lays out the first block of a new directory (`ext4_init_dirblock()`):
 /// `.` naming `ino`, `..` naming `parent` and taking the rest of the block,
 /// and, with `csum_tail`, the empty checksum tail at the end (whose

@@ -50,6 +50,8 @@ pub enum Errno {
     Invalid,
     /// `EMLINK`: the link count is at its limit.
     TooManyLinks,
+    /// `ENOSPC`: no free block for what the operation must add.
+    NoSpace,
 }
 
 impl Errno {
@@ -63,6 +65,7 @@ impl Errno {
             Errno::Perm => "EPERM",
             Errno::Invalid => "EINVAL",
             Errno::TooManyLinks => "EMLINK",
+            Errno::NoSpace => "ENOSPC",
         }
     }
 }

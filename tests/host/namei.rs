@@ -260,3 +260,60 @@ fn special_inodes_and_deferred_freeing() {
         assert_eq!(Image::open(&img).namei("/fifo"), None);
     }
 }
+
+/// A linear directory grows a block at a time as names arrive
+/// (`ext4_append()`), on 1k blocks with and without checksums: 600 names
+/// need a dozen blocks; e2fsck -fn is clean, every name resolves, and
+/// removing them all leaves the grown directory valid and empty.
+#[test]
+fn directories_grow_by_blocks() {
+    let Some(tools) = tools() else { return };
+    if tools.e2fsck.is_none() {
+        return;
+    }
+    for (name, args) in [
+        ("1k-csum", &["-b", "1024", "-O", "^dir_index"][..]),
+        ("1k-nocsum", &["-b", "1024", "-O", "^metadata_csum"][..]),
+    ] {
+        let work = TempDir::new(name);
+        let img = work.path().join("fs.img");
+        mkfs(&tools, &img, 16 << 20, args, None);
+        let geo = Image::open(&img).geo.clone();
+        let n = NewInode {
+            perm: 0o644,
+            uid: 0,
+            gid: 0,
+            now: Time {
+                sec: 1_800_000_000,
+                nsec: 0,
+            },
+            generation: 1,
+        };
+        let mut tx = ImageTrans::new(&img, &geo);
+        let d = rext4_core::libext4::namei::mkdir(&mut tx, &geo, 2, b"big", &n)
+            .unwrap()
+            .unwrap();
+        for i in 0..600 {
+            create(&mut tx, &geo, d, format!("entry-number-{i:04}").as_bytes(), &n)
+                .unwrap()
+                .expect("free inode");
+        }
+        tx.commit();
+        assert_e2fsck_clean(&tools, &img, name);
+        let stat = debugfs(&tools, &img, &["stat /big".to_string()], false);
+        assert!(!stat.contains("Size: 1024\n"), "{name}: directory did not grow: {stat}");
+        let im = Image::open(&img);
+        for i in [0, 299, 599] {
+            assert!(im.namei(&format!("/big/entry-number-{i:04}")).is_some(), "{name}: {i}");
+        }
+        drop(im);
+        let mut tx = ImageTrans::new(&img, &geo);
+        for i in 0..600 {
+            unlink(&mut tx, &geo, d, format!("entry-number-{i:04}").as_bytes(), n.now)
+                .unwrap()
+                .unwrap();
+        }
+        tx.commit();
+        assert_e2fsck_clean(&tools, &img, name);
+    }
+}

@@ -3,7 +3,8 @@
 # Read-write rext4, namespace operations through the kernel's jbd2 (or the
 # buffer cache on ^has_journal). On each image variant:
 # - rext4 mounts read-write with -o buffered_iomap (/proc/mounts says rw
-#   and nodelalloc), builds a tree with mkdir, create, mknod (FIFO,
+#   and nodelalloc), builds a tree (one directory grown to several blocks)
+#   with mkdir, create, mknod (FIFO,
 #   socket, char and block devices), fast symlinks, hard links, renames
 #   (in a directory, across directories, a directory moved, a rename over
 #   an existing file, RENAME_NOREPLACE), unlink, rmdir, chmod, chown and
@@ -73,6 +74,10 @@ workload() {
 	mkdir -p "$m/a/b/c" "$m/d" "$m/e/f"
 	for i in $(seq 1 30); do : >"$m/a/file-$i"; done
 	for i in $(seq 1 10); do : >"$m/a/b/c/deep-$i"; done
+	# A directory grown past one block (a dozen on 1k blocks).
+	mkdir "$m/wide"
+	(cd "$m/wide" && for i in $(seq 1 400); do : >"a-longer-file-name-$i"; done)
+	rm "$m/wide"/a-longer-file-name-1?? 
 	mkfifo "$m/d/fifo"
 	mknod "$m/d/tty" c 4 1
 	mknod "$m/d/blk" b 259 70000
