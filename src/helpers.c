@@ -430,3 +430,28 @@ int rext4_sync_bdev(struct super_block *sb)
 
 	return err ? err : blkdev_issue_flush(sb->s_bdev);
 }
+
+bool rext4_tid_committed(journal_t *journal, u32 tid)
+{
+	return tid_geq(READ_ONCE(journal->j_commit_sequence), tid);
+}
+
+bool rext4_in_handle(void)
+{
+	return current->journal_info != NULL;
+}
+
+void rext4_sb_start_intwrite(struct super_block *sb)
+{
+	sb_start_intwrite(sb);
+}
+
+void rext4_sb_end_intwrite(struct super_block *sb)
+{
+	sb_end_intwrite(sb);
+}
+
+bool rext4_fc_sb_rdonly(const struct fs_context *fc)
+{
+	return sb_rdonly(fc->root->d_sb);
+}

@@ -124,5 +124,13 @@ void rext4_sb_force_rdonly(struct super_block *sb);
 void __noreturn rext4_panic(const char *dev);
 /* sync_blockdev() and a cache flush: fsync without a journal. */
 int rext4_sync_bdev(struct super_block *sb);
+/* Whether transaction `tid` has finished committing. */
+bool rext4_tid_committed(journal_t *journal, u32 tid);
+/* Whether the current task has a jbd2 handle open. */
+bool rext4_in_handle(void);
+void rext4_sb_start_intwrite(struct super_block *sb);
+void rext4_sb_end_intwrite(struct super_block *sb);
+/* Whether the super block being reconfigured is read-only now. */
+bool rext4_fc_sb_rdonly(const struct fs_context *fc);
 
 #endif

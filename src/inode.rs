@@ -290,7 +290,7 @@ pub(crate) fn read_journal_inode(
 }
 
 /// A copy of on-disk inode `ino`'s bytes, and the block they are in.
-fn read_raw_inode(
+pub(crate) fn read_raw_inode(
     sb: &NewSuperBlock<Rext4Fs>,
     geo: &Geometry,
     groups: &[GroupDesc],

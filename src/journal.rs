@@ -37,18 +37,42 @@ pub(crate) mod credits {
     pub(crate) const UNLINK: u32 = DATA;
     /// `ext4_rename()`, with room for removing a replaced target.
     pub(crate) const RENAME: u32 = 2 * DATA + INDEX_EXTRA + 2 + DATA;
-    /// `ext4_evict_inode()` for an inode whose blocks are all in its
-    /// extent root: each of four extents may touch two groups' bitmap and
-    /// descriptor, plus the inode, the inode bitmap and its descriptor.
-    pub(crate) const EVICT: u32 = 4 * 2 * 2 + 3 + 3;
+    /// `ext4_evict_inode()` for an inode whose blocks are the runs
+    /// `(start, len)` of its extent root: a block bitmap and a descriptor
+    /// block for every group a run touches, plus the inode, the inode
+    /// bitmap and its descriptor (`ext4_blocks_for_truncate()` + 3).
+    pub(crate) fn evict(blocks_per_group: u32, runs: impl Iterator<Item = (u64, u32)>) -> u32 {
+        let bpg = u64::from(blocks_per_group.max(1));
+        let mut credits = 3u64 + 3;
+        for (start, len) in runs {
+            let first = start / bpg;
+            let last = start.saturating_add(u64::from(len)) / bpg;
+            // One group more for runs that straddle the boundary shifted
+            // by s_first_data_block.
+            let groups = last.saturating_sub(first).saturating_add(2);
+            credits = credits.saturating_add(groups.saturating_mul(2));
+        }
+        u32::try_from(credits).unwrap_or(u32::MAX)
+    }
     /// `ext4_dirty_inode()`, `ext4_setattr()` without a size change.
     pub(crate) const INODE: u32 = 2;
+}
+
+/// Blocks freed by transactions that may not have committed yet, with the
+/// transaction that freed each: the allocator passes them over until it
+/// has (ext4 keeps them out of the buddy cache until its commit callback).
+/// Guarded by the allocation lock.
+#[derive(Default)]
+pub(crate) struct Pending {
+    freed: KVec<(u64, u32)>,
 }
 
 /// A running transaction of a read-write mount.
 pub(crate) struct Tx<'a> {
     sb: &'a SuperBlock<Rext4Fs>,
-    handle: Option<Handle<'a>>,
+    handle: Option<&'a Handle<'a>>,
+    /// The allocation lock's data.
+    pending: &'a mut Pending,
     /// The free-count changes to apply to the in-memory totals.
     blocks: i64,
     inodes: i64,
@@ -76,15 +100,11 @@ impl Trans for Tx<'_> {
     }
 
     fn new_block(&mut self, blk: u64) -> DiskResult<BufferHead> {
-        // SAFETY: the super block of a mounted file system is live with
-        // its block size set.
-        let handle = &self.handle;
-        let bh = unsafe {
-            BufferHead::new_zeroed(self.sb.as_raw(), blk, |bh| match handle {
-                Some(h) => h.get_create_access(bh),
-                None => Ok(()),
-            })
-        };
+        let handle = self.handle;
+        let bh = self.sb.new_block(blk, |bh| match handle {
+            Some(h) => h.get_create_access(bh),
+            None => Ok(()),
+        });
         bh.map_err(|e| self.failed(e))
     }
 
@@ -115,6 +135,28 @@ impl Trans for Tx<'_> {
     fn counted(&mut self, blocks: i64, inodes: i64) {
         self.blocks = self.blocks.saturating_add(blocks);
         self.inodes = self.inodes.saturating_add(inodes);
+    }
+
+    fn freed(&mut self, blk: u64) -> DiskResult<()> {
+        let Some(h) = self.handle else {
+            return Ok(());
+        };
+        let tid = h.tid();
+        // Inside a handle jbd2 has made every allocation GFP_NOFS
+        // (`memalloc_nofs_save()`), so reclaim cannot re-enter the file
+        // system.
+        if let Err(e) = self.pending.freed.push((blk, tid), GFP_KERNEL) {
+            return Err(self.failed(e.into()));
+        }
+        Ok(())
+    }
+
+    fn may_reuse(&mut self, blk: u64) -> bool {
+        let Some(j) = &self.sb.info().journal else {
+            return true;
+        };
+        self.pending.freed.retain(|e| !j.committed(e.1));
+        !self.pending.freed.iter().any(|&(b, _)| b == blk)
     }
 }
 
@@ -147,28 +189,29 @@ pub(crate) fn run<R>(
         Some(j) => Some(j.start(credits).map_err(io)?),
         None => None,
     };
-    let mut tx = Tx {
-        sb,
-        handle,
-        blocks: 0,
-        inodes: 0,
-        err: None,
+    let (r, blocks, inodes, err, tid) = {
+        let mut guard = info.alloc_lock.lock();
+        let mut tx = Tx {
+            sb,
+            handle: handle.as_ref(),
+            pending: &mut guard,
+            blocks: 0,
+            inodes: 0,
+            err: None,
+        };
+        let r = f(&mut tx);
+        (r, tx.blocks, tx.inodes, tx.err, tx.tid())
     };
-    let r = {
-        let _guard = info.alloc_lock.lock();
-        f(&mut tx)
-    };
-    info.free_blocks.fetch_add(tx.blocks, Relaxed);
-    info.free_inodes.fetch_add(tx.inodes, Relaxed);
-    let tid = tx.tid();
-    let stopped = match tx.handle.take() {
+    info.free_blocks.fetch_add(blocks, Relaxed);
+    info.free_inodes.fetch_add(inodes, Relaxed);
+    let stopped = match handle {
         Some(h) => h.stop(),
         None => Ok(()),
     };
     match (r, stopped) {
         (Ok(v), Ok(())) => Ok((v, tid)),
         (Ok(_), Err(e)) => Err(io(e)),
-        (Err(DiskError::Io), _) => Err(io(tx.err.unwrap_or(EIO))),
+        (Err(DiskError::Io), _) => Err(io(err.unwrap_or(EIO))),
         (Err(e), _) => Err(Failure {
             err: e,
             errno: crate::error::to_kernel(e),

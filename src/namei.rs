@@ -74,7 +74,9 @@ fn failed(inode: &Inode<Rext4Fs>, f: Failure) -> Error {
                 );
             }
         }
-        DiskError::Io if f.errno == EIO => {
+        // The layer below failed (I/O, jbd2): the transaction may have
+        // changed some buffers and not others.
+        DiskError::Io if f.errno != EROFS && f.errno != ENOMEM => {
             crate::super_::fs_error(sb, inode.ino(), f.err);
         }
         _ => {}
@@ -185,7 +187,8 @@ fn remove(
     };
     // The VFS holds a positive dentry for the name: a directory that does
     // not have it is corrupt.
-    gone.map(|_| ()).ok_or(DiskError::Corrupt("directory entry missing"))
+    gone.map(|_| ())
+        .ok_or(DiskError::Corrupt("directory entry missing"))
 }
 
 /// `ext4_unlink()`, `ext4_rmdir()`.
@@ -242,7 +245,10 @@ pub(crate) fn rename(
         refresh(tx, geo, victim)
     });
     let ((), tid) = r.map_err(|f| failed(odir, f))?;
-    for i in [Some(odir), Some(ndir), Some(victim), target].into_iter().flatten() {
+    for i in [Some(odir), Some(ndir), Some(victim), target]
+        .into_iter()
+        .flatten()
+    {
         changed_in(i, tid);
     }
     Ok(())
@@ -294,10 +300,26 @@ pub(crate) fn evict(inode: &Inode<Rext4Fs>) {
     if inode.nlink() != 0 || !sb.info().writable {
         return;
     }
-    let geo = &sb.info().geo;
+    let info = sb.info();
+    let geo = &info.geo;
     let Ok(ino) = ino32(inode) else { return };
     let t = now();
-    if let Err(f) = run(sb, credits::EVICT, |tx| namei::free_unlinked(tx, geo, ino, t)) {
+    // Credits for the groups the inode's extents touch, read before the
+    // handle starts (the inode is being freed: nothing else changes it).
+    let credits = crate::inode::read_raw_inode(sb, geo, &info.groups, ino)
+        .ok()
+        .and_then(|(raw, _)| crate::ondisk::inode::Inode::parse(&raw, geo).ok())
+        .filter(|di| di.has_flag(crate::ondisk::inode::EXT4_EXTENTS_FL))
+        .and_then(|di| {
+            let runs = crate::libext4::extents::root_runs(&di.i_block, geo).ok()?;
+            Some(credits::evict(
+                geo.blocks_per_group,
+                runs.filter_map(|r| r.ok()),
+            ))
+        })
+        .unwrap_or(credits::evict(geo.blocks_per_group, core::iter::empty()));
+    let r = sb.intwrite(|| run(sb, credits, |tx| namei::free_unlinked(tx, geo, ino, t)));
+    if let Err(f) = r {
         let e = failed(inode, f);
         if crate::vfs::ratelimit() {
             pr_warn!(

@@ -81,7 +81,7 @@ pub(crate) struct SbInfo {
     pub(crate) journal: Option<crate::vfs::jbd2::Journal<crate::block_validity::OwnedJournalRuns>>,
     /// Orders every change to bitmaps, descriptors and inode tables
     /// (taken inside a handle: [`crate::journal`]).
-    pub(crate) alloc_lock: Pin<KBox<Mutex<()>>>,
+    pub(crate) alloc_lock: Pin<KBox<Mutex<crate::journal::Pending>>>,
     /// `s_state` at mount, written back at a clean unmount.
     pub(crate) mount_state: u16,
     /// Whether this mount went read-write (it keeps the super block's
@@ -312,7 +312,7 @@ impl SbInfo {
             free_inodes: Atomic::new(free_inodes),
             overhead,
             journal: None,
-            alloc_lock: KBox::pin_init(new_mutex!(()), GFP_KERNEL)?,
+            alloc_lock: KBox::pin_init(new_mutex!(crate::journal::Pending::default()), GFP_KERNEL)?,
             mount_state: disk.s_state,
             writable: false,
             journal_inum: disk.s_journal_inum,
@@ -349,12 +349,24 @@ fn check_writable(
         return Err(refuse("noload/norecovery needs a read-only mount"));
     }
     for (incompat, name) in [
-        (EXT4_FEATURE_INCOMPAT_INLINE_DATA, "inline_data is not written by rext4"),
-        (EXT4_FEATURE_INCOMPAT_EA_INODE, "ea_inode is not written by rext4"),
+        (
+            EXT4_FEATURE_INCOMPAT_INLINE_DATA,
+            "inline_data is not written by rext4",
+        ),
+        (
+            EXT4_FEATURE_INCOMPAT_EA_INODE,
+            "ea_inode is not written by rext4",
+        ),
         (EXT4_FEATURE_INCOMPAT_MMP, "mmp is not supported"),
-        (EXT4_FEATURE_INCOMPAT_CASEFOLD, "casefold names are not written by rext4"),
+        (
+            EXT4_FEATURE_INCOMPAT_CASEFOLD,
+            "casefold names are not written by rext4",
+        ),
         (EXT4_FEATURE_INCOMPAT_ENCRYPT, "encrypt is not supported"),
-        (EXT4_FEATURE_INCOMPAT_JOURNAL_DEV, "a journal device is not a file system"),
+        (
+            EXT4_FEATURE_INCOMPAT_JOURNAL_DEV,
+            "a journal device is not a file system",
+        ),
     ] {
         if geo.has_incompat(incompat) {
             return Err(refuse(name));
@@ -366,17 +378,31 @@ fn check_writable(
         ));
     }
     for (ro, name) in [
-        (EXT4_FEATURE_RO_COMPAT_BIGALLOC, "bigalloc is not written by rext4"),
-        (EXT4_FEATURE_RO_COMPAT_QUOTA, "quota is not written by rext4"),
-        (EXT4_FEATURE_RO_COMPAT_PROJECT, "project quota is not written by rext4"),
-        (EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT, "orphans are present: mount once with ext4 or run e2fsck"),
+        (
+            EXT4_FEATURE_RO_COMPAT_BIGALLOC,
+            "bigalloc is not written by rext4",
+        ),
+        (
+            EXT4_FEATURE_RO_COMPAT_QUOTA,
+            "quota is not written by rext4",
+        ),
+        (
+            EXT4_FEATURE_RO_COMPAT_PROJECT,
+            "project quota is not written by rext4",
+        ),
+        (
+            EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT,
+            "orphans are present: mount once with ext4 or run e2fsck",
+        ),
     ] {
         if disk.s_feature_ro_compat & ro != 0 {
             return Err(refuse(name));
         }
     }
     if disk.s_last_orphan != 0 {
-        return Err(refuse("orphans are present: mount once with ext4 or run e2fsck"));
+        return Err(refuse(
+            "orphans are present: mount once with ext4 or run e2fsck",
+        ));
     }
     if geo.has_compat(EXT4_FEATURE_COMPAT_FAST_COMMIT) {
         return Err(refuse("fast_commit is not written by rext4"));
@@ -447,7 +473,11 @@ impl SbInfo {
         self.writable = true;
         pr_info!(
             "rext4 ({id}): mounted read-write{}\n",
-            if journal { " with ordered metadata journal (jbd2)" } else { " without a journal" }
+            if journal {
+                " with ordered metadata journal (jbd2)"
+            } else {
+                " without a journal"
+            }
         );
         Ok(())
     }
@@ -466,9 +496,7 @@ impl SbInfo {
             res = b
                 .get_mut(off..)
                 .ok_or(DiskError::Corrupt("super block"))
-                .and_then(|raw| {
-                    crate::ondisk::superblock::mark_unmounted(raw, t, state, fb, fi)
-                });
+                .and_then(|raw| crate::ondisk::superblock::mark_unmounted(raw, t, state, fb, fi));
         })?;
         res.map_err(to_kernel)
     }
@@ -491,10 +519,11 @@ pub(crate) fn fs_error(sb: &SuperBlock<Rext4Fs>, ino: u64, e: DiskError) {
         block: 0,
         func: "rext4_write_path",
         line: 0,
-        // ext4's EXT4_ERR_* codes: EIO 1, EFSCORRUPTED 12 (ext4_errno_to_code()).
+        // ext4's EXT4_ERR_* codes (ext4_errno_to_code()).
         errcode: match e {
-            DiskError::Io => 1,
-            _ => 12,
+            DiskError::Io => 2,
+            DiskError::BadChecksum(_) => 4,
+            _ => 5,
         },
     };
     let (blk, off) = sb_location(info.geo.block_size);
@@ -866,14 +895,13 @@ impl FileSystem for Rext4Fs {
         }
     }
 
-    fn put_super(sb: &SuperBlock<Self>) {
+    fn put_super(sb: &SuperBlock<Self>, unmounting: &vfs::super_block::Unmounting) {
         let info = sb.info();
         if !info.writable {
             return;
         }
         let id = sb.id();
-        // SAFETY: every inode is evicted; nothing starts a handle any more.
-        let journal = info.journal.as_ref().map(|j| unsafe { j.destroy() });
+        let journal = info.journal.as_ref().map(|j| j.destroy(unmounting));
         if let Some(Err(e)) = journal {
             pr_err!(
                 "rext4 ({id}): the journal was aborted ({}): it needs recovery\n",
@@ -886,7 +914,10 @@ impl FileSystem for Rext4Fs {
             return;
         }
         if let Err(e) = info.write_clean_super(sb) {
-            pr_err!("rext4 ({id}): writing the super block failed: {}\n", e.to_errno());
+            pr_err!(
+                "rext4 ({id}): writing the super block failed: {}\n",
+                e.to_errno()
+            );
         }
     }
 }

@@ -121,10 +121,16 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
         }
         let n = blocks_in_group(geo, group)?;
         let bbuf = read_bitmap(tx, geo, &gd)?;
-        let bm = tx.data(&bbuf);
+        let first = geo.group_first_block(group)?;
         let mut found = None;
         for bit in start..n {
-            if !bit_is_set(bm, bit)? {
+            if bit_is_set(tx.data(&bbuf), bit)? {
+                continue;
+            }
+            let blk = first
+                .checked_add(bit as u64)
+                .ok_or(Error::OutOfRange("block"))?;
+            if tx.may_reuse(blk) {
                 found = Some(bit);
                 break;
             }
@@ -144,5 +150,6 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
 /// Frees block `blk`: clears its bit and counts it free again.
 pub fn free_block<T: Trans>(tx: &mut T, geo: &Geometry, blk: u64) -> Result<()> {
     let (group, bit) = locate(geo, blk)?;
-    flip(tx, geo, group, bit, false)
+    flip(tx, geo, group, bit, false)?;
+    tx.freed(blk)
 }

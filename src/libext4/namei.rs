@@ -12,9 +12,9 @@
 use super::super::ondisk::crc::ext4_inode_csum_seed;
 use super::super::ondisk::dir::{
     ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, init_dir_block,
-    init_empty_dir_block, insert_entry,
-    remove_entry, search_dir, DirBlockIter, Slot, EXT4_FT_BLKDEV, EXT4_FT_CHRDEV, EXT4_FT_DIR,
-    EXT4_FT_FIFO, EXT4_FT_REG_FILE, EXT4_FT_SOCK, EXT4_FT_SYMLINK,
+    init_empty_dir_block, insert_entry, remove_entry, search_dir, DirBlockIter, Slot,
+    EXT4_FT_BLKDEV, EXT4_FT_CHRDEV, EXT4_FT_DIR, EXT4_FT_FIFO, EXT4_FT_REG_FILE, EXT4_FT_SOCK,
+    EXT4_FT_SYMLINK,
 };
 use super::super::ondisk::extent::{ExtentNode, NodeKind, EXT4_EXT_MAGIC};
 use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
@@ -164,7 +164,9 @@ fn grow_dir<T: Trans>(
     let bs = u64::from(geo.block_size);
     let size = di.size(geo)?;
     if size.checked_rem(bs) != Some(0) {
-        return Err(Error::Corrupt("directory size not a multiple of the block size"));
+        return Err(Error::Corrupt(
+            "directory size not a multiple of the block size",
+        ));
     }
     let lblk = size
         .checked_div(bs)
@@ -193,7 +195,9 @@ fn grow_dir<T: Trans>(
         }
         Ok::<(), Error>(())
     })??;
-    let new_size = size.checked_add(bs).ok_or(Error::Corrupt("directory size"))?;
+    let new_size = size
+        .checked_add(bs)
+        .ok_or(Error::Corrupt("directory size"))?;
     let sectors = geo.block_size >> 9;
     let mut overflow = false;
     edit_inode(tx, geo, d.ino, |i| {
@@ -664,7 +668,9 @@ pub fn unlink_as<T: Trans>(
         return Err(Error::Refused(Errno::IsDir));
     }
     let last = victim.i_links_count <= 1;
-    if last && last_link == Last::Free {
+    // Whether it is freed now or at eviction, the freeing must be possible:
+    // checked before the name goes.
+    if last {
         check_evictable(tx, geo, &victim)?;
     }
     remove_record(tx, geo, parent, &buf, name, now, false)?;
@@ -740,6 +746,7 @@ pub fn rmdir_as<T: Trans>(
     if busy.is_some() {
         return Err(Error::Refused(Errno::NotEmpty));
     }
+    check_evictable(tx, geo, &victim)?;
     if last == Last::Keep {
         remove_record(tx, geo, parent, &buf, name, now, true)?;
         edit_inode(tx, geo, ino, |i| {
@@ -748,7 +755,6 @@ pub fn rmdir_as<T: Trans>(
         })?;
         return Ok(Some(ino));
     }
-    check_evictable(tx, geo, &victim)?;
     remove_record(tx, geo, parent, &buf, name, now, true)?;
     evict(tx, geo, ino, &victim, now, true)?;
     Ok(Some(ino))

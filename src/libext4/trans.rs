@@ -38,4 +38,21 @@ pub trait Trans {
     fn counted(&mut self, blocks: i64, inodes: i64) {
         let _ = (blocks, inodes);
     }
+
+    /// Block `blk` was freed in this transaction. Under a journal it must
+    /// not be handed out again until this transaction has committed (ext4
+    /// defers it with a commit callback): a crash before the commit would
+    /// otherwise give the block to two owners, and jbd2 refuses a block
+    /// its committing transaction still holds.
+    fn freed(&mut self, blk: u64) -> Result<()> {
+        let _ = blk;
+        Ok(())
+    }
+
+    /// Whether the free block `blk` may be allocated now (not freed by a
+    /// transaction that has not committed yet).
+    fn may_reuse(&mut self, blk: u64) -> bool {
+        let _ = blk;
+        true
+    }
 }

@@ -337,7 +337,8 @@ pub struct ErrorSite {
     pub func: &'static str,
     /// A line number (rext4 has no C lines: 0).
     pub line: u32,
-    /// The errno's ext4 code (`EXT4_ERR_EFSCORRUPTED` is 117).
+    /// The errno's ext4 code (`EXT4_ERR_EIO` 2, `EXT4_ERR_EFSBADCRC` 4,
+    /// `EXT4_ERR_EFSCORRUPTED` 5).
     pub errcode: u8,
 }
 

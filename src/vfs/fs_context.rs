@@ -38,6 +38,13 @@ impl FsContext {
         unsafe { bindings::rext4_fc_error(self.0.get(), msg.as_char_ptr()) };
     }
 
+    /// For a remount: whether the super block is read-only now.
+    pub(crate) fn sb_rdonly(&self) -> bool {
+        // SAFETY: a reconfiguration context holds its super block's root
+        // dentry (the only caller is `reconfigure`).
+        unsafe { bindings::rext4_fc_sb_rdonly(self.0.get()) }
+    }
+
     /// Whether the mount (or remount) asks for read-only.
     pub(crate) fn wants_rdonly(&self) -> bool {
         // SAFETY: `sb_flags` is set up by the VFS before any callback.
@@ -183,9 +190,19 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
 pub(crate) unsafe extern "C" fn reconfigure<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
     // SAFETY: a live reconfiguration context (VFS contract).
     let fc = unsafe { FsContext::from_raw(fc) };
-    if !fc.wants_rdonly() {
-        fc.error(c"read-write remount is not supported yet");
-        return EROFS.to_errno();
+    match (fc.sb_rdonly(), fc.wants_rdonly()) {
+        (true, true) => 0,
+        (true, false) => {
+            fc.error(c"read-write remount is not supported yet");
+            EROFS.to_errno()
+        }
+        (false, true) => {
+            fc.error(c"remounting read-only is not supported yet: unmount instead");
+            EBUSY.to_errno()
+        }
+        (false, false) => {
+            fc.error(c"changing the options of a read-write mount is not supported yet");
+            EINVAL.to_errno()
+        }
     }
-    0
 }

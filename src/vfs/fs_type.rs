@@ -85,6 +85,15 @@ unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
     // `kill_block_super` (which evicts every inode) and freed after it.
     unsafe {
         let info = (*sb).s_fs_info.cast::<T::Info>();
+        // A mount that failed after `fill_super` (no root) never reaches
+        // `put_super`: undo what the file system set up while the device
+        // is still ours (ext4's `failed_mount` path).
+        if (*sb).s_root.is_null() && !info.is_null() {
+            T::put_super(
+                super::SuperBlock::<T>::from_raw(sb),
+                &super::super_block::Unmounting(()),
+            );
+        }
         bindings::kill_block_super(sb);
         if !info.is_null() {
             drop(KBox::from_raw(info));

@@ -207,13 +207,14 @@ impl<M: JournalMap> Journal<M> {
         unsafe {
             bindings::jbd2_journal_clear_features(
                 raw,
-                bindings::JBD2_FEATURE_COMPAT_CHECKSUM as _,
+                bindings::JBD2_FEATURE_COMPAT_CHECKSUM as usize,
                 0,
-                (bindings::JBD2_FEATURE_INCOMPAT_CSUM_V3 | bindings::JBD2_FEATURE_INCOMPAT_CSUM_V2)
-                    as _,
+                (bindings::JBD2_FEATURE_INCOMPAT_CSUM_V3
+                    | bindings::JBD2_FEATURE_INCOMPAT_CSUM_V2
+                    | bindings::JBD2_FEATURE_INCOMPAT_ASYNC_COMMIT) as usize,
             );
             if incompat != 0
-                && bindings::jbd2_journal_set_features(raw, compat, 0, incompat as _) == 0
+                && bindings::jbd2_journal_set_features(raw, compat, 0, incompat as usize) == 0
             {
                 return Err(EINVAL);
             }
@@ -224,6 +225,13 @@ impl<M: JournalMap> Journal<M> {
     /// Starts a handle that may dirty up to `credits` buffers; blocks while
     /// the journal has no room (jbd2 commits and checkpoints to make it).
     pub(crate) fn start(&self, credits: u32) -> Result<Handle<'_>> {
+        // Handles nest in jbd2, but rext4's locks taken inside one do not:
+        // a second handle on this task is a bug.
+        // SAFETY: reads `current->journal_info`.
+        if unsafe { bindings::rext4_in_handle() } {
+            pr_err!("rext4: a journal handle was started inside another\n");
+            return Err(EDEADLK);
+        }
         let credits = c_int::try_from(credits).map_err(|_| EINVAL)?;
         // SAFETY: a loaded journal; jbd2 allocates the handle and records
         // it in `current->journal_info`.
@@ -236,6 +244,12 @@ impl<M: JournalMap> Journal<M> {
             _journal: PhantomData,
             _not_send: PhantomData,
         })
+    }
+
+    /// Whether transaction `tid` has finished committing.
+    pub(crate) fn committed(&self, tid: u32) -> bool {
+        // SAFETY: a loaded journal; the helper reads one sequence number.
+        unsafe { bindings::rext4_tid_committed(self.raw.as_ptr(), tid) }
     }
 
     /// Commits the running transaction, if any, and waits for it.
@@ -270,19 +284,16 @@ impl<M: JournalMap> Journal<M> {
     /// whether that worked and the journal had not been aborted. Later
     /// calls, and the drop, do nothing.
     ///
-    /// # Safety
-    ///
-    /// No handle is open and none will be started: every inode is
-    /// evicted and the file system is being unmounted.
-    pub(crate) unsafe fn destroy(&self) -> Result {
+    /// `_unmounting` proves no handle is open and none will be started.
+    pub(crate) fn destroy(&self, _unmounting: &super::super_block::Unmounting) -> Result {
         if self
             .destroyed
             .swap(true, core::sync::atomic::Ordering::AcqRel)
         {
             return Ok(());
         }
-        // SAFETY: a loaded journal without open handles (the caller's
-        // contract); `_map` is dropped only after this returns.
+        // SAFETY: a loaded journal without open handles (unmounting);
+        // `_map` is dropped only after this returns.
         let aborted = unsafe { bindings::jbd2_journal_errno(self.raw.as_ptr()) } != 0;
         // SAFETY: as above.
         let err = unsafe { bindings::jbd2_journal_destroy(self.raw.as_ptr()) };
@@ -296,8 +307,8 @@ impl<M: JournalMap> Journal<M> {
 
 impl<M: JournalMap> Drop for Journal<M> {
     fn drop(&mut self) {
-        // SAFETY: `&mut self`: no handle borrows the journal any more.
-        if let Err(e) = unsafe { self.destroy() } {
+        // `&mut self`: no handle borrows the journal any more.
+        if let Err(e) = self.destroy(&super::super_block::Unmounting(())) {
             pr_err!("rext4: error destroying the journal: {}\n", e.to_errno());
         }
     }

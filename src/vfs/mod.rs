@@ -142,7 +142,7 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// `syncfs`, `sync` and unmount: everything is made durable.
     fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result;
     /// The last step of unmount, after every inode is evicted.
-    fn put_super(sb: &SuperBlock<Self>);
+    fn put_super(sb: &SuperBlock<Self>, unmounting: &super_block::Unmounting);
 }
 
 /// The owner and permission bits of an inode being created, as the VFS,

@@ -89,6 +89,17 @@ impl<T: FileSystem> NewSuperBlock<T> {
         unsafe { bindings::rext4_sb_force_rdonly(self.as_raw()) }
     }
 
+    /// Runs `f` as an internal write (`sb_start_intwrite()`): a frozen file
+    /// system waits until it is thawed.
+    pub(crate) fn intwrite<R>(&self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: the super block is live; start and end are paired.
+        unsafe { bindings::rext4_sb_start_intwrite(self.as_raw()) };
+        let r = f();
+        // SAFETY: paired with the start above.
+        unsafe { bindings::rext4_sb_end_intwrite(self.as_raw()) };
+        r
+    }
+
     /// Writes the device's dirty buffers and flushes its cache.
     pub(crate) fn sync_device(&self) -> Result {
         // SAFETY: the super block is live with its device open.
@@ -124,6 +135,17 @@ impl<T: FileSystem> NewSuperBlock<T> {
             return Err(EINVAL);
         }
         Ok(())
+    }
+
+    /// The buffer of a block just allocated, zeroed, without a read
+    /// ([`BufferHead::new_zeroed`]; `access` runs under the buffer lock).
+    pub(crate) fn new_block(
+        &self,
+        block: u64,
+        access: impl FnOnce(&BufferHead) -> Result,
+    ) -> Result<BufferHead> {
+        // SAFETY: the super block is live and has a block size.
+        unsafe { BufferHead::new_zeroed(self.as_raw(), block, access) }
     }
 
     /// Reads block `block` (in [`Self::blocksize`] units).
@@ -169,3 +191,8 @@ impl<T: FileSystem> SuperBlock<T> {
         unsafe { &*(*self.as_raw()).s_fs_info.cast::<T::Info>() }
     }
 }
+
+/// Proof that the file system is being unmounted: every inode is evicted
+/// and no operation can start (only the `put_super` and `kill_sb`
+/// trampolines make one).
+pub(crate) struct Unmounting(pub(super) ());

@@ -850,7 +850,13 @@ unsafe extern "C" fn symlink<T: FileSystem>(
     let target = unsafe { CStr::from_char_ptr(target.cast()) }.to_bytes();
     // SAFETY: the VFS's symlink contract.
     errno(unsafe {
-        create_as::<T>(idmap, dir, dentry, 0o120777, super::NewKind::Symlink(target))
+        create_as::<T>(
+            idmap,
+            dir,
+            dentry,
+            0o120777,
+            super::NewKind::Symlink(target),
+        )
     })
 }
 
@@ -967,6 +973,16 @@ unsafe extern "C" fn setattr<T: FileSystem>(
             return e;
         }
         let inode = dentry_inode::<T>(dentry);
+        // ext4 rewrites the access ACL on a mode change
+        // (`posix_acl_chmod()`); rext4 cannot write it yet, and a stale
+        // ACL mask would keep granting what the new mode takes away.
+        if (*attr).ia_valid & bindings::ATTR_MODE != 0 {
+            match T::get_acl(inode, false) {
+                Ok(None) => {}
+                Ok(Some(_)) => return EOPNOTSUPP.to_errno(),
+                Err(e) => return e.to_errno(),
+            }
+        }
         if (*attr).ia_valid & bindings::ATTR_SIZE != 0 {
             if let Err(e) = T::set_size(inode, (*attr).ia_size) {
                 return e.to_errno();
@@ -1015,7 +1031,8 @@ unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {
 unsafe extern "C" fn put_super<T: FileSystem>(sb: *mut bindings::super_block) {
     // SAFETY: the VFS unmounts a live super block of ours whose `Info` is
     // still set (`kill_sb` frees it afterwards).
-    T::put_super(unsafe { SuperBlock::<T>::from_raw(sb) });
+    let sb = unsafe { SuperBlock::<T>::from_raw(sb) };
+    T::put_super(sb, &super::super_block::Unmounting(()));
 }
 
 /// # Safety
@@ -1024,7 +1041,8 @@ unsafe extern "C" fn put_super<T: FileSystem>(sb: *mut bindings::super_block) {
 /// arguments its C prototype documents.
 unsafe extern "C" fn sync_fs<T: FileSystem>(sb: *mut bindings::super_block, wait: c_int) -> c_int {
     // SAFETY: a live, mounted super block of ours.
-    errno(T::sync_fs(unsafe { SuperBlock::<T>::from_raw(sb) }, wait != 0))
+    let sb = unsafe { SuperBlock::<T>::from_raw(sb) };
+    errno(T::sync_fs(sb, wait != 0))
 }
 
 /// # Safety

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # What rext4 refuses to mount, with the exact errno and a dmesg line that
-# says why: read-write (EROFS, until the write path exists), not ext4
+# says why: read-write mounts of images rext4 cannot change (EINVAL:
+# ^extent, mmp, noload; unknown ro_compat: EROFS), a read-only remount of a
+# read-write mount (EBUSY, not supported yet), not ext4
 # (EINVAL), unsupported incompat features (EINVAL, each named), a journal
 # that needs recovery rext4 cannot replay (on a read-only device: EROFS;
 # with fast commits: EINVAL), bad options (EINVAL); and unknown ro_compat
@@ -26,7 +28,19 @@ expect() { # expect ERRNO DMESG-PATTERN FSTYPE DEV FLAGS [DATA]
 
 img=$(new_image ok.img 64M)
 dev=$(attach "$img")
-expect EROFS "read-write mounts are not supported" rext4 "$dev" 0
+expect OK "mounted read-write" rext4 "$dev" 0
+expect EINVAL "noload/norecovery needs a read-only mount" rext4 "$dev" 0 "noload"
+mount -t rext4 "$dev" "$mnt" || fail "rext4 rw mount failed"
+mount -o remount,ro "$mnt" 2>/dev/null && fail "remount,ro of a read-write mount was accepted"
+grep " $mnt " /proc/mounts | grep -q " rw," || fail "the failed remount changed the mount"
+umount "$mnt"
+e2fsck -fn "$dev" >/dev/null 2>&1 || fail "e2fsck -fn not clean after a read-write mount"
+img=$(new_image ext3.img 64M -O ^extent,^64bit)
+d=$(attach "$img")
+expect EINVAL "cannot mount read-write: block-mapped" rext4 "$d" 0
+expect OK "" rext4 "$d" 1
+img=$(new_image mmp.img 64M -O mmp)
+expect EINVAL "cannot mount read-write: mmp" rext4 "$(attach "$img")" 0
 expect OK "" rext4 "$dev" 1
 expect EINVAL "" rext4 "$dev" 1 "no_such_option"
 expect EINVAL "bad value for errors" rext4 "$dev" 1 "errors=sometimes"

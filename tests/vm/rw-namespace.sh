@@ -17,7 +17,8 @@
 #   link counts, sizes, mtimes, link targets, device numbers);
 # - the reverse: ext4 writes files with data, rext4 renames and deletes
 #   them (freeing their extents); e2fsck -fn clean; deleting everything
-#   gives back exactly the free blocks and inodes mkfs left;
+#   gives back exactly the free blocks and inodes mkfs left; a small image
+#   filled to ENOSPC (inodes) gives ENOSPC and nothing else;
 # - crash: rext4 syncs a tree, then every later write is dropped
 #   (dm-flakey) and rext4 unmounts: the journal rext4 leaves is replayed by
 #   the in-tree ext4, by e2fsck and by rext4, each giving the synced tree,
@@ -107,6 +108,15 @@ workload() {
 	expect ENAMETOOLONG creat "$m/a/$(printf 'n%.0s' $(seq 1 256))"
 	expect EEXIST noreplace "$m/a/file-1" "$m/a/file-9"
 	expect OK noreplace "$m/a/file-12" "$m/a/file-12-nr"
+	# Blocks freed and allocated again across commits (a background sync
+	# keeps commits coming): jbd2 must never see a block reused while its
+	# committing transaction still holds it.
+	for i in $(seq 1 20); do
+		mkdir "$m/loop-$i"
+		rmdir "$m/loop-$i"
+		[ $((i % 5)) = 0 ] && sync &
+	done
+	wait
 	# A file unlinked while open stays, with no links, until closed.
 	exec 3<"$m/a/file-13"
 	rm "$m/a/file-13"
@@ -166,6 +176,34 @@ for v in "${variants[@]}"; do
 	log "$name: reverse direction and cleanup: e2fsck clean, counts restored ($df_free)"
 	losetup -d "$d"
 done
+
+# ENOSPC: a small image runs out of inodes; nothing else fails, e2fsck is
+# clean, statfs says 0 free inodes, and deleting it all gives back what
+# mkfs left.
+name=enospc
+img=$(new_image enospc.img 8M -b 1024 -N 64)
+fresh=$(free_counts "$img")
+d=$(attach "$img")
+mount -t rext4 "$d" "$mnt" || fail "enospc: mount failed"
+n=0
+while :; do
+	r=$(errno_of creat "$mnt/f-$n")
+	[ "$r" = OK ] || break
+	n=$((n + 1))
+	[ $n -lt 1000 ] || fail "enospc: no end to free inodes"
+done
+[ "$r" = ENOSPC ] || fail "enospc: creat failed with $r, want ENOSPC"
+[ "$(stat -f -c %d "$mnt")" = 0 ] || fail "enospc: statfs free inodes $(stat -f -c %d "$mnt")"
+expect ENOSPC mkdir "$mnt/dir"
+umount "$mnt"
+e2fsck -fn "$d" >"$WORK/fsck.out" 2>&1 || { cat "$WORK/fsck.out"; fail "enospc: e2fsck when full"; }
+mount -t rext4 "$d" "$mnt" || fail "enospc: remount failed"
+rm -f "$mnt"/f-*
+umount "$mnt"
+e2fsck -fn "$d" >"$WORK/fsck.out" 2>&1 || { cat "$WORK/fsck.out"; fail "enospc: e2fsck after deleting"; }
+[ "$(free_counts "$d")" = "$fresh" ] || fail "enospc: free counts not restored"
+losetup -d "$d"
+log "enospc: $n files filled the inode table; ENOSPC, e2fsck clean, counts restored"
 
 # Crash: the journal rext4 leaves is replayed by ext4, e2fsck and rext4.
 img=$(new_image crash.img 64M -J size=8)

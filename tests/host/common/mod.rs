@@ -878,6 +878,9 @@ pub struct ImageTrans {
     bs: u64,
     blocks: BTreeMap<u64, Vec<u8>>,
     dirty: BTreeSet<u64>,
+    /// Blocks freed in this transaction: not handed out again before it
+    /// commits (the rule the kernel's jbd2 transaction follows).
+    pub freed: BTreeSet<u64>,
 }
 
 impl ImageTrans {
@@ -887,6 +890,7 @@ impl ImageTrans {
             bs: u64::from(geo.block_size),
             blocks: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            freed: BTreeSet::new(),
         }
     }
 
@@ -949,6 +953,15 @@ impl rext4_core::libext4::trans::Trans for ImageTrans {
             .ok_or(Error::Corrupt("edit without read"))?;
         self.dirty.insert(*b);
         Ok(f(buf))
+    }
+
+    fn freed(&mut self, blk: u64) -> rext4_core::ondisk::Result<()> {
+        self.freed.insert(blk);
+        Ok(())
+    }
+
+    fn may_reuse(&mut self, blk: u64) -> bool {
+        !self.freed.contains(&blk)
     }
 }
 
