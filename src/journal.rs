@@ -218,3 +218,18 @@ pub(crate) fn run<R>(
         }),
     }
 }
+
+/// After an `ENOSPC`: if blocks freed by transactions not yet committed
+/// are waiting ([`Pending`]), commits them and says so, so the caller can
+/// try once more (ext4 retries allocations after a commit the same way,
+/// `ext4_should_retry_alloc()`).
+pub(crate) fn commit_frees(sb: &SuperBlock<Rext4Fs>) -> bool {
+    let info = sb.info();
+    let Some(j) = &info.journal else {
+        return false;
+    };
+    if info.alloc_lock.lock().freed.is_empty() {
+        return false;
+    }
+    j.force_commit().is_ok()
+}

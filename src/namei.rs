@@ -120,32 +120,43 @@ pub(crate) fn create(
         now: now(),
         generation: crate::vfs::random_u32(),
     };
-    let r = run(sb, credits::CREATE, |tx| {
-        let ino = match what {
-            NewKind::Reg => namei::create(tx, geo, dino, name, &n)?,
-            NewKind::Dir => namei::mkdir(tx, geo, dino, name, &n)?,
-            NewKind::Fifo => namei::create_special(tx, geo, dino, name, &n, Special::Fifo)?,
-            NewKind::Socket => namei::create_special(tx, geo, dino, name, &n, Special::Socket)?,
-            NewKind::Char(ma, mi) => {
-                namei::create_special(tx, geo, dino, name, &n, Special::Char(ma, mi))?
+    let attempt = || {
+        run(sb, credits::CREATE, |tx| {
+            let ino = match what {
+                NewKind::Reg => namei::create(tx, geo, dino, name, &n)?,
+                NewKind::Dir => namei::mkdir(tx, geo, dino, name, &n)?,
+                NewKind::Fifo => namei::create_special(tx, geo, dino, name, &n, Special::Fifo)?,
+                NewKind::Socket => namei::create_special(tx, geo, dino, name, &n, Special::Socket)?,
+                NewKind::Char(ma, mi) => {
+                    namei::create_special(tx, geo, dino, name, &n, Special::Char(ma, mi))?
+                }
+                NewKind::Block(ma, mi) => {
+                    namei::create_special(tx, geo, dino, name, &n, Special::Block(ma, mi))?
+                }
+                NewKind::Symlink(t) if t.len() < crate::ondisk::inode::EXT4_I_BLOCK_SIZE => {
+                    namei::create_special(tx, geo, dino, name, &n, Special::FastSymlink(t))?
+                }
+                NewKind::Symlink(_) => {
+                    return Err(DiskError::Unsupported(
+                        "symlink targets of 60 bytes or more (slow symlinks)",
+                    ))
+                }
+            };
+            if ino.is_some() {
+                refresh(tx, geo, dir)?;
             }
-            NewKind::Block(ma, mi) => {
-                namei::create_special(tx, geo, dino, name, &n, Special::Block(ma, mi))?
-            }
-            NewKind::Symlink(t) if t.len() < crate::ondisk::inode::EXT4_I_BLOCK_SIZE => {
-                namei::create_special(tx, geo, dino, name, &n, Special::FastSymlink(t))?
-            }
-            NewKind::Symlink(_) => {
-                return Err(DiskError::Unsupported(
-                    "symlink targets of 60 bytes or more (slow symlinks)",
-                ))
-            }
-        };
-        if ino.is_some() {
-            refresh(tx, geo, dir)?;
-        }
-        Ok(ino)
-    });
+            Ok(ino)
+        })
+    };
+    let mut r = attempt();
+    let full = |r: &core::result::Result<(Option<u32>, Option<u32>), Failure>| match r {
+        Ok((None, _)) => true,
+        Err(f) => f.errno == ENOSPC,
+        _ => false,
+    };
+    if full(&r) && crate::journal::commit_frees(sb) {
+        r = attempt();
+    }
     let (ino, tid) = r.map_err(|f| failed(dir, f))?;
     let ino = ino.ok_or(ENOSPC)?;
     changed_in(dir, tid);

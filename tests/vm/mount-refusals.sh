@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # What rext4 refuses to mount, with the exact errno and a dmesg line that
 # says why: read-write mounts of images rext4 cannot change (EINVAL:
-# ^extent, mmp, noload; unknown ro_compat: EROFS), a read-only remount of a
+# ^extent, orphans present, noload; unknown ro_compat: EROFS), a read-only remount of a
 # read-write mount (EBUSY, not supported yet), not ext4
 # (EINVAL), unsupported incompat features (EINVAL, each named), a journal
 # that needs recovery rext4 cannot replay (on a read-only device: EROFS;
@@ -39,8 +39,11 @@ img=$(new_image ext3.img 64M -O ^extent,^64bit)
 d=$(attach "$img")
 expect EINVAL "cannot mount read-write: block-mapped" rext4 "$d" 0
 expect OK "" rext4 "$d" 1
-img=$(new_image mmp.img 64M -O mmp)
-expect EINVAL "cannot mount read-write: mmp" rext4 "$(attach "$img")" 0
+img=$(new_image orphans.img 64M)
+debugfs -w -R "feature orphan_present" "$img" >/dev/null 2>&1
+d=$(attach "$img")
+expect EINVAL "cannot mount read-write: orphans are present" rext4 "$d" 0
+expect OK "" rext4 "$d" 1
 expect OK "" rext4 "$dev" 1
 expect EINVAL "" rext4 "$dev" 1 "no_such_option"
 expect EINVAL "bad value for errors" rext4 "$dev" 1 "errors=sometimes"
