@@ -455,3 +455,13 @@ bool rext4_fc_sb_rdonly(const struct fs_context *fc)
 {
 	return sb_rdonly(fc->root->d_sb);
 }
+
+bool rext4_fc_forced(const struct fs_context *fc)
+{
+	return fc->sb_flags & SB_FORCE;
+}
+
+bool rext4_fc_changes_rdonly(const struct fs_context *fc)
+{
+	return fc->sb_flags_mask & SB_RDONLY;
+}

@@ -132,5 +132,9 @@ void rext4_sb_start_intwrite(struct super_block *sb);
 void rext4_sb_end_intwrite(struct super_block *sb);
 /* Whether the super block being reconfigured is read-only now. */
 bool rext4_fc_sb_rdonly(const struct fs_context *fc);
+/* A forced remount (emergency read-only): the VFS ignores our answer. */
+bool rext4_fc_forced(const struct fs_context *fc);
+/* Whether the reconfiguration says anything about ro/rw. */
+bool rext4_fc_changes_rdonly(const struct fs_context *fc);
 
 #endif

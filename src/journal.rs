@@ -58,13 +58,35 @@ pub(crate) mod credits {
     pub(crate) const INODE: u32 = 2;
 }
 
-/// Blocks freed by transactions that may not have committed yet, with the
-/// transaction that freed each: the allocator passes them over until it
-/// has (ext4 keeps them out of the buddy cache until its commit callback).
-/// Guarded by the allocation lock.
+/// One stretch of blocks freed by transaction `tid`.
+#[derive(Clone, Copy)]
+struct Freed {
+    start: u64,
+    len: u64,
+    tid: u32,
+}
+
+/// Blocks freed by transactions that may not have committed yet, in
+/// stretches with the transaction that freed each: the allocator passes
+/// them over until it has (ext4 keeps them out of the buddy cache until
+/// its commit callback). Guarded by the allocation lock; committed
+/// stretches are dropped at the start of every transaction. Freeing an
+/// extent adds one stretch, so the list stays short even after a large
+/// delete (and it may use vmalloc).
 #[derive(Default)]
 pub(crate) struct Pending {
-    freed: KVec<(u64, u32)>,
+    freed: KVVec<Freed>,
+}
+
+impl Pending {
+    /// Drops the stretches whose transaction has committed.
+    fn prune<M: crate::vfs::jbd2::JournalMap>(&mut self, j: &crate::vfs::jbd2::Journal<M>) {
+        self.freed.retain(|f| !j.committed(f.tid));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.freed.is_empty()
+    }
 }
 
 /// A running transaction of a read-write mount.
@@ -78,6 +100,9 @@ pub(crate) struct Tx<'a> {
     inodes: i64,
     /// The kernel error behind a [`DiskError::Io`].
     err: Option<Error>,
+    /// Whether a buffer was changed (a failure after that leaves the
+    /// transaction half done: it must not commit quietly).
+    changed: bool,
 }
 
 impl<'a> Tx<'a> {
@@ -120,6 +145,7 @@ impl Trans for Tx<'_> {
         }
         // The allocation lock (held for the whole transaction) or the
         // directory's i_rwsem orders writers of this block.
+        self.changed = true;
         let r = b.change(f);
         match &self.handle {
             Some(h) => {
@@ -142,21 +168,32 @@ impl Trans for Tx<'_> {
             return Ok(());
         };
         let tid = h.tid();
+        if let Some(last) = self.pending.freed.last_mut() {
+            if last.tid == tid && last.start.checked_add(last.len) == Some(blk) {
+                last.len = last.len.saturating_add(1);
+                return Ok(());
+            }
+        }
+        let f = Freed {
+            start: blk,
+            len: 1,
+            tid,
+        };
         // Inside a handle jbd2 has made every allocation GFP_NOFS
         // (`memalloc_nofs_save()`), so reclaim cannot re-enter the file
         // system.
-        if let Err(e) = self.pending.freed.push((blk, tid), GFP_KERNEL) {
+        if let Err(e) = self.pending.freed.push(f, GFP_KERNEL) {
             return Err(self.failed(e.into()));
         }
         Ok(())
     }
 
-    fn may_reuse(&mut self, blk: u64) -> bool {
-        let Some(j) = &self.sb.info().journal else {
-            return true;
-        };
-        self.pending.freed.retain(|e| !j.committed(e.1));
-        !self.pending.freed.iter().any(|&(b, _)| b == blk)
+    fn pending_until(&mut self, blk: u64) -> Option<u64> {
+        self.pending
+            .freed
+            .iter()
+            .find(|f| blk >= f.start && blk - f.start < f.len)
+            .map(|f| f.start.saturating_add(f.len))
     }
 }
 
@@ -165,6 +202,8 @@ pub(crate) struct Failure {
     pub(crate) err: DiskError,
     /// The errno (for `Io`, the one the layer below gave).
     pub(crate) errno: Error,
+    /// Whether the transaction had changed buffers before it failed.
+    pub(crate) changed: bool,
 }
 
 /// Runs `f` as one transaction of `credits` buffers on `sb`: starts the
@@ -181,6 +220,7 @@ pub(crate) fn run<R>(
     let io = |errno: Error| Failure {
         err: DiskError::Io,
         errno,
+        changed: false,
     };
     if sb.rdonly() {
         return Err(io(EROFS));
@@ -189,8 +229,11 @@ pub(crate) fn run<R>(
         Some(j) => Some(j.start(credits).map_err(io)?),
         None => None,
     };
-    let (r, blocks, inodes, err, tid) = {
+    let (r, blocks, inodes, err, tid, changed) = {
         let mut guard = info.alloc_lock.lock();
+        if let Some(j) = &info.journal {
+            guard.prune(j);
+        }
         let mut tx = Tx {
             sb,
             handle: handle.as_ref(),
@@ -198,9 +241,10 @@ pub(crate) fn run<R>(
             blocks: 0,
             inodes: 0,
             err: None,
+            changed: false,
         };
         let r = f(&mut tx);
-        (r, tx.blocks, tx.inodes, tx.err, tx.tid())
+        (r, tx.blocks, tx.inodes, tx.err, tx.tid(), tx.changed)
     };
     info.free_blocks.fetch_add(blocks, Relaxed);
     info.free_inodes.fetch_add(inodes, Relaxed);
@@ -210,11 +254,15 @@ pub(crate) fn run<R>(
     };
     match (r, stopped) {
         (Ok(v), Ok(())) => Ok((v, tid)),
-        (Ok(_), Err(e)) => Err(io(e)),
-        (Err(DiskError::Io), _) => Err(io(err.unwrap_or(EIO))),
+        (Ok(_), Err(e)) => Err(Failure { changed, ..io(e) }),
+        (Err(DiskError::Io), _) => Err(Failure {
+            changed,
+            ..io(err.unwrap_or(EIO))
+        }),
         (Err(e), _) => Err(Failure {
             err: e,
             errno: crate::error::to_kernel(e),
+            changed,
         }),
     }
 }
@@ -228,7 +276,7 @@ pub(crate) fn commit_frees(sb: &SuperBlock<Rext4Fs>) -> bool {
     let Some(j) = &info.journal else {
         return false;
     };
-    if info.alloc_lock.lock().freed.is_empty() {
+    if info.alloc_lock.lock().is_empty() {
         return false;
     }
     j.force_commit().is_ok()

@@ -74,9 +74,10 @@ fn failed(inode: &Inode<Rext4Fs>, f: Failure) -> Error {
                 );
             }
         }
-        // The layer below failed (I/O, jbd2): the transaction may have
-        // changed some buffers and not others.
-        DiskError::Io if f.errno != EROFS && f.errno != ENOMEM => {
+        // The layer below failed (I/O, jbd2, no memory) after buffers
+        // were changed: the transaction is half done, and must not commit
+        // quietly (under errors=remount-ro the journal is aborted).
+        DiskError::Io if f.errno != EROFS && (f.changed || f.errno == EIO) => {
             crate::super_::fs_error(sb, inode.ino(), f.err);
         }
         _ => {}
@@ -172,11 +173,17 @@ pub(crate) fn link(old: &Inode<Rext4Fs>, dir: &Inode<Rext4Fs>, name: &[u8]) -> R
     let geo = &sb.info().geo;
     let (ino, dino) = (ino32(old)?, ino32(dir)?);
     let t = now();
-    let r = run(sb, credits::LINK, |tx| {
-        namei::link(tx, geo, ino, (dino, name), t)?;
-        refresh(tx, geo, old)?;
-        refresh(tx, geo, dir)
-    });
+    let attempt = || {
+        run(sb, credits::LINK, |tx| {
+            namei::link(tx, geo, ino, (dino, name), t)?;
+            refresh(tx, geo, old)?;
+            refresh(tx, geo, dir)
+        })
+    };
+    let mut r = attempt();
+    if matches!(&r, Err(f) if f.errno == ENOSPC) && crate::journal::commit_frees(sb) {
+        r = attempt();
+    }
     let ((), tid) = r.map_err(|f| failed(dir, f))?;
     changed_in(dir, tid);
     changed_in(old, tid);

@@ -123,16 +123,27 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
         let bbuf = read_bitmap(tx, geo, &gd)?;
         let first = geo.group_first_block(group)?;
         let mut found = None;
-        for bit in start..n {
+        let mut bit = start;
+        while bit < n {
             if bit_is_set(tx.data(&bbuf), bit)? {
+                bit = bit.saturating_add(1);
                 continue;
             }
             let blk = first
                 .checked_add(bit as u64)
                 .ok_or(Error::OutOfRange("block"))?;
-            if tx.may_reuse(blk) {
-                found = Some(bit);
-                break;
+            match tx.pending_until(blk) {
+                None => {
+                    found = Some(bit);
+                    break;
+                }
+                // Past the whole stretch freed by an uncommitted transaction.
+                Some(end) => {
+                    let skip = end.saturating_sub(first);
+                    bit = usize::try_from(skip)
+                        .unwrap_or(n)
+                        .max(bit.saturating_add(1));
+                }
             }
         }
         if let Some(bit) = found {
@@ -150,6 +161,7 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
 /// Frees block `blk`: clears its bit and counts it free again.
 pub fn free_block<T: Trans>(tx: &mut T, geo: &Geometry, blk: u64) -> Result<()> {
     let (group, bit) = locate(geo, blk)?;
-    flip(tx, geo, group, bit, false)?;
-    tx.freed(blk)
+    // Recorded first: if that fails, the block is still in use.
+    tx.freed(blk)?;
+    flip(tx, geo, group, bit, false)
 }

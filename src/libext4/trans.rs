@@ -49,10 +49,12 @@ pub trait Trans {
         Ok(())
     }
 
-    /// Whether the free block `blk` may be allocated now (not freed by a
-    /// transaction that has not committed yet).
-    fn may_reuse(&mut self, blk: u64) -> bool {
+    /// Whether the free block `blk` may be allocated now: `None` if so,
+    /// else the first block past the stretch of blocks freed by a
+    /// transaction that has not committed yet which holds `blk`, so the
+    /// allocator can skip the whole stretch at once.
+    fn pending_until(&mut self, blk: u64) -> Option<u64> {
         let _ = blk;
-        true
+        None
     }
 }

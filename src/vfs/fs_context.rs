@@ -190,7 +190,25 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
 pub(crate) unsafe extern "C" fn reconfigure<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
     // SAFETY: a live reconfiguration context (VFS contract).
     let fc = unsafe { FsContext::from_raw(fc) };
-    match (fc.sb_rdonly(), fc.wants_rdonly()) {
+    // SAFETY: a live reconfiguration context; the helpers read its flags.
+    let (forced, says_ro_rw) = unsafe {
+        (
+            bindings::rext4_fc_forced(fc.0.get()),
+            bindings::rext4_fc_changes_rdonly(fc.0.get()),
+        )
+    };
+    if forced {
+        // An emergency remount: the VFS makes the mount read-only whatever
+        // we answer; the journal keeps committing what is running.
+        return 0;
+    }
+    let now_ro = fc.sb_rdonly();
+    let want_ro = if says_ro_rw {
+        fc.wants_rdonly()
+    } else {
+        now_ro
+    };
+    match (now_ro, want_ro) {
         (true, true) => 0,
         (true, false) => {
             fc.error(c"read-write remount is not supported yet");

@@ -153,12 +153,17 @@ for v in "${variants[@]}"; do
 	mount -t ext4 "$d" "$mnt" || fail "$name: ext4 rw mount failed"
 	mkdir "$mnt/data"
 	for i in 1 2 3 4; do head -c $((i * 70000)) /dev/urandom >"$mnt/data/blob-$i"; done
+	head -c 24M /dev/zero >"$mnt/data/huge"
 	umount "$mnt"
 	mount -t rext4 "$d" "$mnt" || fail "$name: rext4 remount failed"
 	sums=$(cd "$mnt/data" && sha256sum blob-1 blob-2)
 	mv "$mnt/data/blob-1" "$mnt/a/blob-1"
 	mv "$mnt/data/blob-2" "$mnt/data/blob-3" # replaces blob-3, freeing it
 	rm "$mnt/data/blob-4"
+	# A large delete, then allocations at once: the freed stretch waits
+	# for its commit and is skipped as a whole.
+	rm "$mnt/data/huge"
+	for i in 1 2 3 4 5; do mkdir "$mnt/data/after-huge-$i"; done
 	[ "$(cd "$mnt" && sha256sum a/blob-1 data/blob-3 | awk '{print $1}')" = "$(echo "$sums" | awk '{print $1}')" ] ||
 		fail "$name: renamed files changed"
 	df_free=$(stat -f -c '%f %a %d' "$mnt")

@@ -960,8 +960,8 @@ impl rext4_core::libext4::trans::Trans for ImageTrans {
         Ok(())
     }
 
-    fn may_reuse(&mut self, blk: u64) -> bool {
-        !self.freed.contains(&blk)
+    fn pending_until(&mut self, blk: u64) -> Option<u64> {
+        self.freed.contains(&blk).then_some(blk + 1)
     }
 }
 
