@@ -30,8 +30,6 @@ use crate::vfs::{
 
 /// What rext4 keeps of an on-disk inode after `iget`.
 pub(crate) struct DiskFields {
-    /// `i_block`: extent tree root, block map, or fast symlink target.
-    pub(crate) i_block: [u8; 60],
     /// `i_flags`, as read; [`InodeInfo::clear_flag`] may drop flags in
     /// memory later (ext4's atomic `ei->i_flags`).
     pub(crate) flags: Atomic<u32>,
@@ -50,7 +48,6 @@ pub(crate) struct DiskFields {
 impl Default for DiskFields {
     fn default() -> Self {
         Self {
-            i_block: [0; 60],
             flags: Atomic::new(0),
             projid: 0,
             file_acl: 0,
@@ -158,7 +155,6 @@ fn iget_as(sb: &SuperBlock<Rext4Fs>, ino: u32, how: IgetKind) -> Result<ARef<Ino
     let size = di.size(geo).map_err(|_| EFSCORRUPTED)?;
 
     let mut d = DiskFields {
-        i_block: di.i_block,
         flags: Atomic::new(di.i_flags),
         projid: projid(&di, geo),
         file_acl: di.file_acl(geo),
@@ -221,7 +217,7 @@ fn iget_as(sb: &SuperBlock<Rext4Fs>, ino: u32, how: IgetKind) -> Result<ARef<Ino
     {
         let this = new.data_mut();
         let this = this.project();
-        *this.root.lock() = d.i_block;
+        *this.root.lock() = di.i_block;
         *this.d = d;
         *this.crtime = di.crtime().map(ts);
     }

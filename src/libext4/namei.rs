@@ -70,6 +70,7 @@ fn init_inode<T: Trans>(
     n: &NewInode,
     file_type: u16,
     links: u16,
+    body: Option<&Body>,
 ) -> Result<()> {
     let (buf, off) = inode_slot(tx, geo, ino)?;
     let isize = usize::from(geo.inode_size);
@@ -93,9 +94,17 @@ fn init_inode<T: Trans>(
         inode.i_ctime = t;
         inode.i_mtime = t;
         inode.i_generation = n.generation;
-        if extents {
-            inode.i_flags = EXT4_EXTENTS_FL;
-            empty_extent_root(&mut inode.i_block)?;
+        match body {
+            // No extent root: the bytes are a device number or a target.
+            Some(b) => {
+                inode.i_block = b.i_block;
+                inode.i_size_lo = b.size;
+            }
+            None if extents => {
+                inode.i_flags = EXT4_EXTENTS_FL;
+                empty_extent_root(&mut inode.i_block)?;
+            }
+            None => {}
         }
         if geo.inode_size > EXT4_GOOD_OLD_INODE_SIZE {
             // s_want_extra_isize: every field ext4 knows (32 bytes).
@@ -285,6 +294,27 @@ pub fn create<T: Trans>(
     name: &[u8],
     n: &NewInode,
 ) -> Result<Option<u32>> {
+    new_leaf(tx, geo, (dir, name), n, (S_IFREG, EXT4_FT_REG_FILE), None)
+}
+
+/// What the 60 bytes of `i_block` hold for an inode without blocks, and
+/// its size.
+struct Body {
+    i_block: [u8; EXT4_I_BLOCK_SIZE],
+    size: u32,
+}
+
+/// A new non-directory inode named `name` in `dir`, of type `mode` with
+/// directory-entry type `ft`: a regular file with an empty extent root, or
+/// (`body`) an inode whose `i_block` holds a device number or a target.
+fn new_leaf<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    (dir, name): (u32, &[u8]),
+    n: &NewInode,
+    (mode, ft): (u16, u8),
+    body: Option<&Body>,
+) -> Result<Option<u32>> {
     let d = read_inode(tx, geo, dir)?;
     let parent = Dir {
         ino: dir,
@@ -295,16 +325,8 @@ pub fn create<T: Trans>(
     let Some(ino) = alloc_inode(tx, geo, group, false)? else {
         return Ok(None);
     };
-    init_inode(tx, geo, ino, n, S_IFREG, 1)?;
-    add_record(
-        tx,
-        geo,
-        parent,
-        target,
-        (name, ino, EXT4_FT_REG_FILE),
-        n.now,
-        false,
-    )?;
+    init_inode(tx, geo, ino, n, mode, 1, body)?;
+    add_record(tx, geo, parent, target, (name, ino, ft), n.now, false)?;
     Ok(Some(ino))
 }
 
@@ -376,25 +398,8 @@ pub fn create_special<T: Trans>(
             (S_IFLNK, EXT4_FT_SYMLINK, target.len() as u32)
         }
     };
-    let d = read_inode(tx, geo, dir)?;
-    let parent = Dir {
-        ino: dir,
-        inode: &d,
-    };
-    let target = find_target(tx, geo, parent, name)?;
-    let group = geo.inode_location(dir)?.group;
-    let Some(ino) = alloc_inode(tx, geo, group, false)? else {
-        return Ok(None);
-    };
-    init_inode(tx, geo, ino, n, mode, 1)?;
-    edit_inode(tx, geo, ino, |i| {
-        // No extent root: the bytes are a device number or a target.
-        i.i_flags &= !EXT4_EXTENTS_FL;
-        i.i_block = i_block;
-        i.i_size_lo = size;
-    })?;
-    add_record(tx, geo, parent, target, (name, ino, ft), n.now, false)?;
-    Ok(Some(ino))
+    let body = Body { i_block, size };
+    new_leaf(tx, geo, (dir, name), n, (mode, ft), Some(&body))
 }
 
 /// The directory-entry file type of an inode (`ext4_set_de_type()`).
@@ -444,7 +449,7 @@ pub fn mkdir<T: Trans>(
     let mut i_block = [0u8; EXT4_I_BLOCK_SIZE];
     empty_extent_root(&mut i_block)?;
     root_append(&mut i_block, geo, 0, blk)?;
-    init_inode(tx, geo, ino, n, S_IFDIR, 2)?;
+    init_inode(tx, geo, ino, n, S_IFDIR, 2, None)?;
     let csum = geo.has_metadata_csum();
     let seed = ext4_inode_csum_seed(geo.csum_seed, ino, n.generation);
     let buf = tx.new_block(blk)?;

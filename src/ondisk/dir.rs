@@ -411,14 +411,21 @@ pub fn init_empty_dir_block(block: &mut [u8], csum_tail: bool) -> Result<()> {
         .ok_or(Error::OutOfRange("block too small"))?;
     super::bytes::put_le16(block, 4, rec_len_to_disk(len, size)?, "dirent")?;
     if csum_tail {
-        let at = size.saturating_sub(EXT4_DIR_TAIL_SIZE);
-        super::bytes::put_le16(block, at.saturating_add(4), 12, "dirent tail")?;
-        block
-            .get_mut(at.saturating_add(7))
-            .map(|b| *b = EXT4_FT_DIR_CSUM)
-            .ok_or(Error::Corrupt("dirent tail"))?;
+        init_dir_tail(block)?;
     }
     Ok(())
+}
+
+/// `ext4_initialize_dirent_tail()`: the empty checksum tail at the end of
+/// a leaf block (inode 0, rec_len 12, name_len 0, file type 0xDE); the
+/// checksum follows with [`ext4_dirblock_csum_set`].
+fn init_dir_tail(block: &mut [u8]) -> Result<()> {
+    let at = block.len().saturating_sub(EXT4_DIR_TAIL_SIZE);
+    super::bytes::put_le16(block, at.saturating_add(4), 12, "dirent tail")?;
+    block
+        .get_mut(at.saturating_add(7))
+        .map(|b| *b = EXT4_FT_DIR_CSUM)
+        .ok_or(Error::Corrupt("dirent tail"))
 }
 
 /// Lays out the first block of a new directory (`ext4_init_dirblock()`):
@@ -464,14 +471,7 @@ pub fn init_dir_block(
     put(block, 0, ino, dot, b".")?;
     put(block, dot, parent, dotdot, b"..")?;
     if csum_tail {
-        // ext4_initialize_dirent_tail(): inode 0, rec_len 12, name_len 0,
-        // file type 0xDE, checksum to follow.
-        let at = size.saturating_sub(EXT4_DIR_TAIL_SIZE);
-        super::bytes::put_le16(block, at.saturating_add(4), 12, "dirent tail")?;
-        block
-            .get_mut(at.saturating_add(7))
-            .map(|b| *b = EXT4_FT_DIR_CSUM)
-            .ok_or(Error::Corrupt("dirent tail"))?;
+        init_dir_tail(block)?;
     }
     Ok(())
 }

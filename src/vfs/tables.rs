@@ -889,6 +889,28 @@ unsafe extern "C" fn link<T: FileSystem>(
     }
 }
 
+/// Removes `dentry` from `dir` (`unlink`, or `rmdir` when `is_dir`).
+///
+/// # Safety
+///
+/// The VFS passes the locked parent and a positive dentry whose inode it
+/// has locked too.
+unsafe fn remove<T: FileSystem>(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    is_dir: bool,
+) -> c_int {
+    // SAFETY: by the function's contract.
+    let (d, name, victim) = unsafe {
+        (
+            Inode::<T>::from_raw(dir),
+            dentry_name(dentry),
+            dentry_inode::<T>(dentry),
+        )
+    };
+    errno(T::unlink(d, name, victim, is_dir))
+}
+
 /// # Safety
 ///
 /// Called only by the kernel, through the operations table it sits in, with the
@@ -897,16 +919,8 @@ unsafe extern "C" fn unlink<T: FileSystem>(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
 ) -> c_int {
-    // SAFETY: the VFS passes the locked parent and a positive dentry whose
-    // inode it has locked too.
-    let (d, name, victim) = unsafe {
-        (
-            Inode::<T>::from_raw(dir),
-            dentry_name(dentry),
-            dentry_inode::<T>(dentry),
-        )
-    };
-    errno(T::unlink(d, name, victim, false))
+    // SAFETY: the VFS's unlink contract is `remove`'s.
+    unsafe { remove::<T>(dir, dentry, false) }
 }
 
 /// # Safety
@@ -917,15 +931,8 @@ unsafe extern "C" fn rmdir<T: FileSystem>(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
 ) -> c_int {
-    // SAFETY: as in `unlink`.
-    let (d, name, victim) = unsafe {
-        (
-            Inode::<T>::from_raw(dir),
-            dentry_name(dentry),
-            dentry_inode::<T>(dentry),
-        )
-    };
-    errno(T::unlink(d, name, victim, true))
+    // SAFETY: the VFS's rmdir contract is `remove`'s.
+    unsafe { remove::<T>(dir, dentry, true) }
 }
 
 /// # Safety
