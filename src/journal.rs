@@ -163,22 +163,18 @@ impl Trans for Tx<'_> {
         self.inodes = self.inodes.saturating_add(inodes);
     }
 
-    fn freed(&mut self, blk: u64) -> DiskResult<()> {
+    fn freed(&mut self, start: u64, len: u64) -> DiskResult<()> {
         let Some(h) = self.handle else {
             return Ok(());
         };
         let tid = h.tid();
         if let Some(last) = self.pending.freed.last_mut() {
-            if last.tid == tid && last.start.checked_add(last.len) == Some(blk) {
-                last.len = last.len.saturating_add(1);
+            if last.tid == tid && last.start.checked_add(last.len) == Some(start) {
+                last.len = last.len.saturating_add(len);
                 return Ok(());
             }
         }
-        let f = Freed {
-            start: blk,
-            len: 1,
-            tid,
-        };
+        let f = Freed { start, len, tid };
         // Inside a handle jbd2 has made every allocation GFP_NOFS
         // (`memalloc_nofs_save()`), so reclaim cannot re-enter the file
         // system.

@@ -7,8 +7,9 @@
 //! ext4 would accept: the first free block at or after the goal, group by
 //! group, wrapping once; groups whose block bitmap is not initialised
 //! (`BLOCK_UNINIT`) are passed over until bitmap initialisation exists.
-//! Not yet: reservations, preallocation, extents of several blocks, and the
-//! rule that a block freed in a transaction is not reused before it commits.
+//! Runs of blocks are allocated and freed a group at a time. A block freed
+//! by a transaction that has not committed is passed over
+//! ([`Trans::pending_until`]). Not yet: reservations and preallocation.
 
 use super::super::ondisk::group_desc::{
     ext4_block_bitmap_csum_verify, GroupDesc, EXT4_BG_BLOCK_UNINIT,
@@ -69,37 +70,52 @@ fn bit_is_set(bitmap: &[u8], bit: usize) -> Result<bool> {
     Ok(byte & (1 << (bit % 8)) != 0)
 }
 
-/// Sets (`used`) or clears bit `bit` of the group's block bitmap, adjusts the
-/// free count by one, and rewrites both checksums. Fails with `Corrupt` if
-/// the bit already has that value (a double allocation or a double free).
-fn flip<T: Trans>(tx: &mut T, geo: &Geometry, group: u32, bit: usize, used: bool) -> Result<()> {
+/// Sets (`used`) or clears bits `bit..bit + n` of the group's block bitmap,
+/// adjusts the free count by `n`, and rewrites both checksums. Fails with
+/// `Corrupt` if a bit already has that value (a double allocation or a
+/// double free), before anything is changed.
+fn flip<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    group: u32,
+    bit: usize,
+    n: usize,
+    used: bool,
+) -> Result<()> {
     let mut d = read_desc(tx, geo, group)?;
     let bbuf = read_bitmap(tx, geo, &d.gd)?;
-    if bit_is_set(tx.data(&bbuf), bit)? == used {
-        return Err(Error::Corrupt(if used {
-            "block already in use"
-        } else {
-            "block already free"
-        }));
+    let end = bit.checked_add(n).ok_or(Error::OutOfRange("block"))?;
+    for b in bit..end {
+        if bit_is_set(tx.data(&bbuf), b)? == used {
+            return Err(Error::Corrupt(if used {
+                "block already in use"
+            } else {
+                "block already free"
+            }));
+        }
     }
     let mut csum = Ok(());
     tx.edit(&bbuf, |bm| {
-        if let Some(byte) = bm.get_mut(bit / 8) {
-            *byte ^= 1 << (bit % 8);
+        for b in bit..end {
+            if let Some(byte) = bm.get_mut(b / 8) {
+                *byte ^= 1 << (b % 8);
+            }
         }
         csum = d.gd.set_block_bitmap_csum(geo, bm);
     })?;
     csum?;
+    let n32 = u32::try_from(n).map_err(|_| Error::OutOfRange("block run"))?;
     let free = d.gd.free_blocks_count();
     let free = if used {
-        free.checked_sub(1)
+        free.checked_sub(n32)
     } else {
-        free.checked_add(1)
+        free.checked_add(n32)
     }
     .ok_or(Error::Corrupt("group free blocks count"))?;
     d.gd.set_free_blocks_count(geo, free);
     write_desc(tx, geo, group, &d)?;
-    tx.counted(if used { -1 } else { 1 }, 0);
+    let n64 = i64::from(n32);
+    tx.counted(if used { -n64 } else { n64 }, 0);
     Ok(())
 }
 
@@ -107,8 +123,22 @@ fn flip<T: Trans>(tx: &mut T, geo: &Geometry, group: u32, bit: usize, used: bool
 /// number; out of range means the start), and returns it; `Ok(None)` when
 /// no initialised group has a free block (`ENOSPC`).
 pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Option<u64>> {
+    Ok(alloc_run(tx, geo, goal, 1)?.map(|(b, _)| b))
+}
+
+/// Allocates up to `max` contiguous blocks (at least one): the run starts
+/// at the first free block at or after `goal`, as `alloc_block`, and goes
+/// on while the next block is free, in the same group. Returns the first
+/// block and the length, or `Ok(None)` when the file system is full.
+pub fn alloc_run<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    goal: u64,
+    max: u32,
+) -> Result<Option<(u64, u32)>> {
     let (goal_group, goal_bit) = locate(geo, goal).unwrap_or((0, 0));
     let groups = geo.groups_count;
+    let max = usize::try_from(max.max(1)).map_err(|_| Error::OutOfRange("run"))?;
     for i in 0..=groups {
         let group = goal_group
             .checked_add(i)
@@ -147,12 +177,22 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
             }
         }
         if let Some(bit) = found {
-            flip(tx, geo, group, bit, true)?;
-            let blk = geo
-                .group_first_block(group)?
+            let mut len = 1usize;
+            while len < max && bit.saturating_add(len) < n {
+                let b = bit.saturating_add(len);
+                if bit_is_set(tx.data(&bbuf), b)?
+                    || tx.pending_until(first.saturating_add(b as u64)).is_some()
+                {
+                    break;
+                }
+                len = len.saturating_add(1);
+            }
+            flip(tx, geo, group, bit, len, true)?;
+            let blk = first
                 .checked_add(bit as u64)
                 .ok_or(Error::OutOfRange("block"))?;
-            return Ok(Some(blk));
+            let len = u32::try_from(len).map_err(|_| Error::OutOfRange("run"))?;
+            return Ok(Some((blk, len)));
         }
     }
     Ok(None)
@@ -160,8 +200,51 @@ pub fn alloc_block<T: Trans>(tx: &mut T, geo: &Geometry, goal: u64) -> Result<Op
 
 /// Frees block `blk`: clears its bit and counts it free again.
 pub fn free_block<T: Trans>(tx: &mut T, geo: &Geometry, blk: u64) -> Result<()> {
-    let (group, bit) = locate(geo, blk)?;
-    // Recorded first: if that fails, the block is still in use.
-    tx.freed(blk)?;
-    flip(tx, geo, group, bit, false)
+    free_run(tx, geo, blk, 1, true)
+}
+
+/// Frees `len` blocks from `start` (they may span groups). A `metadata`
+/// run (tree, directory, xattr blocks: anything the journal may hold a
+/// copy of) is also revoked in the journal ([`Trans::forget`]), so a replay
+/// cannot write the old contents over the block's next owner.
+pub fn free_run<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    start: u64,
+    len: u64,
+    metadata: bool,
+) -> Result<()> {
+    let end = start
+        .checked_add(len)
+        .ok_or(Error::OutOfRange("block run"))?;
+    geo.check_block_range(start, len)
+        .map_err(|_| Error::Corrupt("freeing blocks outside the file system"))?;
+    let mut cur = start;
+    while cur < end {
+        let (group, bit) = locate(geo, cur)?;
+        let in_group = blocks_in_group(geo, group)?.saturating_sub(bit);
+        let n = usize::try_from(end - cur)
+            .unwrap_or(usize::MAX)
+            .min(in_group);
+        if n == 0 {
+            return Err(Error::Corrupt("block run"));
+        }
+        // Recorded first: if that fails, the blocks are still in use.
+        tx.freed(cur, n as u64)?;
+        if metadata {
+            for b in cur..cur.saturating_add(n as u64) {
+                tx.forget(b)?;
+            }
+        }
+        flip(tx, geo, group, bit, n, false)?;
+        cur = cur.saturating_add(n as u64);
+    }
+    Ok(())
+}
+
+/// Credits for freeing a run of `len` blocks: a bitmap and a descriptor
+/// block per group it spans.
+pub fn free_credits(geo: &Geometry, len: u64) -> u32 {
+    let groups = len / u64::from(geo.blocks_per_group.max(1)) + 2;
+    u32::try_from(groups.saturating_mul(2)).unwrap_or(u32::MAX)
 }

@@ -25,7 +25,7 @@ use super::super::ondisk::inode::{
 use super::super::ondisk::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
 use super::super::ondisk::{Errno, Error, Result};
 use super::balloc::{alloc_block, free_block, is_allocated};
-use super::extents::{root_append, root_runs};
+use super::extents::{depth, remove_from, root_append, root_runs, Tree};
 use super::ialloc::{alloc_inode, free_inode};
 pub use super::inode::Time;
 use super::inode::{edit_inode, inode_slot, read_inode};
@@ -531,16 +531,23 @@ fn evict<T: Trans>(
     now: Time,
     is_dir: bool,
 ) -> Result<()> {
+    let mut root = victim.i_block;
     if victim.has_flag(EXT4_EXTENTS_FL) {
-        for run in root_runs(&victim.i_block, geo)? {
-            let (start, len) = run?;
-            for b in 0..u64::from(len) {
-                free_block(tx, geo, start.saturating_add(b))?;
-            }
+        let mut t = Tree {
+            ino,
+            seed: ext4_inode_csum_seed(geo.csum_seed, ino, victim.i_generation),
+            root: &mut root,
+            goal: 0,
+            blocks: 0,
+        };
+        let mut budget = u32::MAX;
+        if !remove_from(tx, geo, &mut t, 0, is_dir, &mut budget)? {
+            return Err(Error::Corrupt("extent tree removal stopped"));
         }
     }
     let (t, _) = now.encode();
     edit_inode(tx, geo, ino, |i| {
+        i.i_block = root;
         touch(i, now, false);
         i.i_links_count = 0;
         i.i_dtime = t;
@@ -548,10 +555,6 @@ fn evict<T: Trans>(
         i.i_size_high = 0;
         i.i_blocks_lo = 0;
         i.l_i_blocks_high = 0;
-        // An empty root: no entries left.
-        if let Some(n) = i.i_block.get_mut(2..4) {
-            n.copy_from_slice(&0u16.to_le_bytes());
-        }
     })?;
     free_inode(tx, geo, ino, is_dir)
 }
@@ -570,6 +573,10 @@ fn check_evictable<T: Trans>(tx: &mut T, geo: &Geometry, victim: &Inode) -> Resu
             true => Err(Error::Unsupported("freeing a block-mapped file's blocks")),
             false => Ok(()),
         };
+    }
+    if depth(&victim.i_block) > 0 {
+        // Index levels: the removal checks each block as it frees it.
+        return Ok(());
     }
     for run in root_runs(&victim.i_block, geo)? {
         let (start, len) = run?;

@@ -39,12 +39,21 @@ pub trait Trans {
         let _ = (blocks, inodes);
     }
 
-    /// Block `blk` was freed in this transaction. Under a journal it must
-    /// not be handed out again until this transaction has committed (ext4
-    /// defers it with a commit callback): a crash before the commit would
-    /// otherwise give the block to two owners, and jbd2 refuses a block
-    /// its committing transaction still holds.
-    fn freed(&mut self, blk: u64) -> Result<()> {
+    /// Blocks `start..start + len` were freed in this transaction. Under a
+    /// journal they must not be handed out again until this transaction
+    /// has committed (ext4 defers it with a commit callback): a crash
+    /// before the commit would otherwise give a block to two owners, and
+    /// jbd2 refuses a block its committing transaction still holds.
+    fn freed(&mut self, start: u64, len: u64) -> Result<()> {
+        let _ = (start, len);
+        Ok(())
+    }
+
+    /// Metadata block `blk` is being freed: the journal must not replay an
+    /// older copy of it over whatever is written there next, and a dirty
+    /// cached copy must not be written back (`ext4_forget()`: a jbd2
+    /// revoke record, or `bforget()` without a journal).
+    fn forget(&mut self, blk: u64) -> Result<()> {
         let _ = blk;
         Ok(())
     }

@@ -955,8 +955,8 @@ impl rext4_core::libext4::trans::Trans for ImageTrans {
         Ok(f(buf))
     }
 
-    fn freed(&mut self, blk: u64) -> rext4_core::ondisk::Result<()> {
-        self.freed.insert(blk);
+    fn freed(&mut self, start: u64, len: u64) -> rext4_core::ondisk::Result<()> {
+        self.freed.extend(start..start + len);
         Ok(())
     }
 
