@@ -311,9 +311,46 @@ void rext4_buffer_zero_uptodate(struct buffer_head *bh)
 	set_buffer_uptodate(bh);
 }
 
+/*
+ * Every handle may revoke a few freed metadata blocks; rext4_forget_block()
+ * extends the handle when it runs out (a directory freed at eviction).
+ */
+#define REXT4_HANDLE_REVOKES 64
+
 handle_t *rext4_journal_start(journal_t *journal, int credits)
 {
-	return jbd2__journal_start(journal, credits, 0, 0, GFP_NOFS, 0, 0);
+	return jbd2__journal_start(journal, credits, 0, REXT4_HANDLE_REVOKES,
+				   GFP_NOFS, 0, 0);
+}
+
+/*
+ * ext4_forget() for a metadata block being freed: with a journal, a revoke
+ * record (so replay cannot write the old contents over the block's next
+ * owner) and jbd2_journal_forget() of a cached buffer (so neither the
+ * running transaction nor checkpointing writes it back); without one, the
+ * cached buffer is dropped unwritten. Consumes the buffer reference.
+ */
+int rext4_forget_block(struct super_block *sb, handle_t *handle, u64 block)
+{
+	struct buffer_head *bh = sb_find_get_block_nonatomic(sb, block);
+	int err;
+
+	if (!handle) {
+		if (bh) {
+			clear_buffer_dirty(bh);
+			wait_on_buffer(bh);
+			__bforget(bh);
+		}
+		return 0;
+	}
+	if (handle->h_revoke_credits <= 0) {
+		err = jbd2_journal_extend(handle, 0, REXT4_HANDLE_REVOKES);
+		if (err) {
+			brelse(bh);
+			return err < 0 ? err : -ENOSPC;
+		}
+	}
+	return jbd2_journal_revoke(handle, block, bh);
 }
 
 u32 rext4_handle_tid(const handle_t *handle)

@@ -107,6 +107,8 @@ struct buffer_head *rext4_sb_getblk(struct super_block *sb, u64 block);
 void rext4_buffer_zero_uptodate(struct buffer_head *bh);
 /* jbd2__journal_start() with GFP_NOFS, no reserved handle. */
 handle_t *rext4_journal_start(journal_t *journal, int credits);
+/* ext4_forget() of freed metadata block `block`; `handle` NULL without a journal. */
+int rext4_forget_block(struct super_block *sb, handle_t *handle, u64 block);
 u32 rext4_handle_tid(const handle_t *handle);
 void rext4_now(s64 *sec, u32 *nsec);
 u32 rext4_random_u32(void);

@@ -184,6 +184,19 @@ impl Trans for Tx<'_> {
         Ok(())
     }
 
+    fn forget(&mut self, blk: u64) -> DiskResult<()> {
+        match self.handle {
+            Some(h) => {
+                self.changed = true;
+                h.forget(self.sb, blk).map_err(|e| self.failed(e))
+            }
+            None => {
+                self.sb.forget_block(blk);
+                Ok(())
+            }
+        }
+    }
+
     fn pending_until(&mut self, blk: u64) -> Option<u64> {
         self.pending
             .freed

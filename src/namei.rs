@@ -322,12 +322,47 @@ pub(crate) fn evict(inode: &Inode<Rext4Fs>) {
     let geo = &info.geo;
     let Ok(ino) = ino32(inode) else { return };
     let t = now();
+    let disk = || {
+        crate::inode::read_raw_inode(sb, geo, &info.groups, ino)
+            .ok()
+            .and_then(|(raw, _)| crate::ondisk::inode::Inode::parse(&raw, geo).ok())
+            .filter(|di| di.has_flag(crate::ondisk::inode::EXT4_EXTENTS_FL))
+    };
+    // A tree with index levels is cut down a few steps per transaction
+    // first (`ext4_truncate()` restarting its handle), leaving an empty
+    // root for the final transaction.
+    if let Some(d) = disk().map(|di| crate::libext4::extents::depth(&di.i_block)) {
+        if d > 0 {
+            let is_dir = inode.mode() & 0o170000 == 0o040000;
+            let credits = crate::libext4::extents::steps_credits(d, 16);
+            loop {
+                let r = sb.intwrite(|| {
+                    run(sb, credits, |tx| {
+                        let mut budget = credits;
+                        crate::libext4::data::release_blocks(tx, geo, ino, is_dir, &mut budget)
+                    })
+                });
+                match r {
+                    Ok((true, _)) => break,
+                    Ok((false, _)) => continue,
+                    Err(f) => {
+                        let e = failed(inode, f);
+                        if crate::vfs::ratelimit() {
+                            pr_warn!(
+                                "rext4 ({}): inode #{ino}: blocks not freed at eviction ({}); e2fsck will find them\n",
+                                sb.id(),
+                                e.to_errno()
+                            );
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+    }
     // Credits for the groups the inode's extents touch, read before the
     // handle starts (the inode is being freed: nothing else changes it).
-    let credits = crate::inode::read_raw_inode(sb, geo, &info.groups, ino)
-        .ok()
-        .and_then(|(raw, _)| crate::ondisk::inode::Inode::parse(&raw, geo).ok())
-        .filter(|di| di.has_flag(crate::ondisk::inode::EXT4_EXTENTS_FL))
+    let credits = disk()
         .and_then(|di| {
             let runs = crate::libext4::extents::root_runs(&di.i_block, geo).ok()?;
             Some(credits::evict(

@@ -115,7 +115,7 @@ fn flip<T: Trans>(
     d.gd.set_free_blocks_count(geo, free);
     write_desc(tx, geo, group, &d)?;
     let n64 = i64::from(n32);
-    tx.counted(if used { -n64 } else { n64 }, 0);
+    tx.counted(if used { n64.saturating_neg() } else { n64 }, 0);
     Ok(())
 }
 
@@ -223,7 +223,7 @@ pub fn free_run<T: Trans>(
     while cur < end {
         let (group, bit) = locate(geo, cur)?;
         let in_group = blocks_in_group(geo, group)?.saturating_sub(bit);
-        let n = usize::try_from(end - cur)
+        let n = usize::try_from(end.saturating_sub(cur))
             .unwrap_or(usize::MAX)
             .min(in_group);
         if n == 0 {
@@ -245,6 +245,9 @@ pub fn free_run<T: Trans>(
 /// Credits for freeing a run of `len` blocks: a bitmap and a descriptor
 /// block per group it spans.
 pub fn free_credits(geo: &Geometry, len: u64) -> u32 {
-    let groups = len / u64::from(geo.blocks_per_group.max(1)) + 2;
+    let groups = len
+        .checked_div(u64::from(geo.blocks_per_group))
+        .unwrap_or(len)
+        .saturating_add(2);
     u32::try_from(groups.saturating_mul(2)).unwrap_or(u32::MAX)
 }

@@ -245,6 +245,26 @@ pub fn truncate<T: Trans>(
     )
 }
 
+/// Frees every block inode `ino` maps (a file or directory whose last
+/// link is gone, before its inode is freed), from the end back, within
+/// `budget` credits. Returns `true` when done, `false` to be called again
+/// in a new transaction. A directory's blocks are revoked as they go.
+pub fn release_blocks<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    ino: u32,
+    is_dir: bool,
+    budget: &mut u32,
+) -> Result<bool> {
+    with_tree(
+        tx,
+        geo,
+        ino,
+        |tx, _, t| remove_from(tx, geo, t, 0, is_dir, budget),
+        |_, _| {},
+    )
+}
+
 /// Writes `data` into the empty regular file `ino`, as a write and its
 /// writeback would: blocks mapped unwritten, data written, then converted
 /// and the size set. `Ok(false)` if the file system ran out of blocks part
@@ -273,24 +293,37 @@ pub fn write_at<T: Trans>(
     data: &[u8],
 ) -> Result<bool> {
     let bs = u64::from(geo.block_size);
-    let end = pos.saturating_add(data.len() as u64);
+    let end = pos
+        .checked_add(data.len() as u64)
+        .ok_or(Error::OutOfRange("offset"))?;
     let mut cur = pos;
     while cur < end {
-        let lblk = u32::try_from(cur / bs).map_err(|_| Error::OutOfRange("offset"))?;
-        let last = (end - 1) / bs;
-        let want = u32::try_from(last - u64::from(lblk) + 1).unwrap_or(u32::MAX);
+        let lblk = cur.checked_div(bs).ok_or(Error::Corrupt("block size"))?;
+        let lblk = u32::try_from(lblk).map_err(|_| Error::OutOfRange("offset"))?;
+        let last = end.saturating_sub(1).checked_div(bs).unwrap_or(0);
+        let want = last.saturating_sub(u64::from(lblk)).saturating_add(1);
+        let want = u32::try_from(want).unwrap_or(u32::MAX);
         let m = match map_for_write(tx, geo, ino, lblk, want) {
             Ok(m) => m,
             Err(Error::Refused(Errno::NoSpace)) => return Ok(false),
             Err(e) => return Err(e),
         };
-        let stop = end.min((u64::from(m.lblk) + u64::from(m.len)) * bs);
-        for b in 0..m.len {
-            let blk_start = (u64::from(m.lblk) + u64::from(b)) * bs;
+        // The mapping may start before `lblk` (an existing extent): only
+        // blocks from `lblk` on are written and converted.
+        let map_end = u64::from(m.lblk)
+            .saturating_add(u64::from(m.len))
+            .saturating_mul(bs);
+        let stop = end.min(map_end);
+        if stop <= cur || m.lblk > lblk {
+            return Err(Error::Corrupt("write mapping misses the offset"));
+        }
+        let mut b = lblk;
+        loop {
+            let blk_start = u64::from(b).saturating_mul(bs);
             if blk_start >= stop {
                 break;
             }
-            let pblk = m.pblk + u64::from(b);
+            let pblk = m.pblk.saturating_add(u64::from(b.saturating_sub(m.lblk)));
             // A block written in part keeps what it had, or zeros if it
             // was unwritten (iomap zeroes around a write into such blocks).
             let buf = match m.unwritten {
@@ -298,19 +331,24 @@ pub fn write_at<T: Trans>(
                 false => tx.bread(pblk)?,
             };
             let lo = cur.max(blk_start);
-            let hi = stop.min(blk_start + bs);
-            let src = data
-                .get((lo - pos) as usize..(hi - pos) as usize)
+            let hi = stop.min(blk_start.saturating_add(bs));
+            let range = usize::try_from(lo.saturating_sub(pos))
+                .ok()
+                .zip(usize::try_from(hi.saturating_sub(pos)).ok());
+            let src = range
+                .and_then(|(l, h)| data.get(l..h))
                 .ok_or(Error::OutOfRange("data"))?;
-            let off = (lo - blk_start) as usize;
+            let off = usize::try_from(lo.saturating_sub(blk_start)).unwrap_or(usize::MAX);
             tx.edit(&buf, |d| {
-                if let Some(dst) = d.get_mut(off..off + src.len()) {
+                if let Some(dst) = d.get_mut(off..off.saturating_add(src.len())) {
                     dst.copy_from_slice(src);
                 }
             })?;
+            b = b.saturating_add(1);
         }
         let mut budget = u32::MAX;
-        let done = written(tx, geo, ino, (m.lblk, m.len), stop, &mut budget)?;
+        let n = b.saturating_sub(lblk);
+        let done = written(tx, geo, ino, (lblk, n), stop, &mut budget)?;
         if done.is_some() {
             return Err(Error::Corrupt("conversion did not finish"));
         }

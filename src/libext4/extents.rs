@@ -158,13 +158,15 @@ pub fn depth(root: &[u8; 60]) -> u16 {
 /// level split plus one for growth.
 pub fn insert_credits(depth: u16) -> u32 {
     let d = u32::from(depth.min(EXT4_MAX_EXTENT_DEPTH));
-    4 * (d + 1) + 7
+    d.saturating_add(1).saturating_mul(4).saturating_add(7)
 }
 
 /// Credits a conversion or removal step may use (see [`mark_written`],
 /// [`remove_from`]).
 fn step_credits(depth: u16) -> u32 {
-    2 * insert_credits(depth.saturating_add(1)) + 2
+    insert_credits(depth.saturating_add(1))
+        .saturating_mul(2)
+        .saturating_add(2)
 }
 
 /// Where a node lives.
@@ -200,12 +202,12 @@ impl Path {
 }
 
 fn entry_off(i: u16) -> usize {
-    (usize::from(i) + 1) * E
+    usize::from(i).saturating_add(1).saturating_mul(E)
 }
 
 fn get_entry(b: &[u8], i: u16) -> Result<[u8; E]> {
     let off = entry_off(i);
-    let s = b.get(off..off + E).ok_or(Error::Corrupt(W))?;
+    let s = b.get(off..off.saturating_add(E)).ok_or(Error::Corrupt(W))?;
     let mut e = [0u8; E];
     e.copy_from_slice(s);
     Ok(e)
@@ -213,7 +215,7 @@ fn get_entry(b: &[u8], i: u16) -> Result<[u8; E]> {
 
 fn put_entry(b: &mut [u8], i: u16, e: &[u8; E]) -> Result<()> {
     let off = entry_off(i);
-    b.get_mut(off..off + E)
+    b.get_mut(off..off.saturating_add(E))
         .ok_or(Error::Corrupt(W))?
         .copy_from_slice(e);
     Ok(())
@@ -244,7 +246,7 @@ fn insert_raw(b: &mut [u8], pos: u16, e: &[u8; E]) -> Result<()> {
     if to.saturating_add(E) > b.len() {
         return Err(Error::Corrupt(W));
     }
-    b.copy_within(from..to, from + E);
+    b.copy_within(from..to, from.saturating_add(E));
     put_entry(b, pos, e)?;
     set_entries(b, h.eh_entries.saturating_add(1))
 }
@@ -258,7 +260,7 @@ fn remove_raw(b: &mut [u8], pos: u16) -> Result<()> {
     let (from, to) = (entry_off(pos.saturating_add(1)), entry_off(h.eh_entries));
     b.copy_within(from..to, entry_off(pos));
     let last = entry_off(h.eh_entries.saturating_sub(1));
-    if let Some(s) = b.get_mut(last..last + E) {
+    if let Some(s) = b.get_mut(last..last.saturating_add(E)) {
         s.fill(0);
     }
     set_entries(b, h.eh_entries.saturating_sub(1))
@@ -350,7 +352,7 @@ fn find_path<T: Trans>(tx: &mut T, geo: &Geometry, t: &Tree<'_>, key: u32) -> Re
                 ext4_extent_block_csum_verify(b, t.seed)?;
             }
             let node = ExtentNode::parse(b, kind, geo)?;
-            if usize::from(node.depth()) != depth - l {
+            if Some(usize::from(node.depth())) != depth.checked_sub(l) {
                 return Err(Error::Corrupt("unexpected eh_depth"));
             }
             let h = node.header();
@@ -586,19 +588,25 @@ fn move_entries<T: Trans>(
     const CHUNK: u16 = 32;
     let mut done = 0u16;
     while done < n {
-        let k = CHUNK.min(n - done);
+        let k = CHUNK.min(n.saturating_sub(done));
         let mut tmp = [0u8; CHUNK as usize * E];
         let len = usize::from(k) * E;
         read(tx, t, src, |b| {
             let off = entry_off(from.saturating_add(done));
-            tmp[..len].copy_from_slice(b.get(off..off + len).ok_or(Error::Corrupt(W))?);
+            let src = b
+                .get(off..off.saturating_add(len))
+                .ok_or(Error::Corrupt(W))?;
+            tmp.get_mut(..len)
+                .ok_or(Error::Corrupt(W))?
+                .copy_from_slice(src);
             Ok(())
         })?;
         tx.edit(dst, |b| {
             let off = entry_off(done);
-            b.get_mut(off..off + len)
+            let src = tmp.get(..len).ok_or(Error::Corrupt(W))?;
+            b.get_mut(off..off.saturating_add(len))
                 .ok_or(Error::Corrupt(W))
-                .map(|d| d.copy_from_slice(&tmp[..len]))
+                .map(|d| d.copy_from_slice(src))
         })??;
         done = done.saturating_add(k);
     }
@@ -661,9 +669,13 @@ fn split<T: Trans>(
     if n < 2 {
         return Err(Error::Corrupt("splitting a node of one entry"));
     }
-    let k = if append { n - 1 } else { n / 2 };
-    let moved = n - k;
-    let depth = u16::try_from(p.depth - level).map_err(|_| Error::Corrupt(W))?;
+    let k = if append { n.saturating_sub(1) } else { n / 2 };
+    let moved = n.saturating_sub(k);
+    let depth = p
+        .depth
+        .checked_sub(level)
+        .and_then(|d| u16::try_from(d).ok())
+        .ok_or(Error::Corrupt(W))?;
     let max = block_max(geo)?;
     let (blk, buf) = new_tree_block(tx, geo, t)?;
     move_entries(tx, t, node.at, k, moved, &buf)?;
@@ -678,7 +690,7 @@ fn split<T: Trans>(
     write(tx, geo, t, node.at, |b| {
         for i in k..n {
             let off = entry_off(i);
-            if let Some(s) = b.get_mut(off..off + E) {
+            if let Some(s) = b.get_mut(off..off.saturating_add(E)) {
                 s.fill(0);
             }
         }
@@ -743,12 +755,12 @@ pub fn mark_written<T: Trans>(
         if cur > e.lblk {
             // Keep the part before the range unwritten, in place; the rest
             // becomes an extent of its own (found again on the next turn).
-            let off = cur - e.lblk;
+            let off = cur.saturating_sub(e.lblk);
             let head = NewExtent { len: off, ..e }.bytes()?;
             write(tx, geo, t, leaf.at, |bb| put_entry(bb, at, &head))?;
             let tail = NewExtent {
                 lblk: cur,
-                len: e.len - off,
+                len: e.len.saturating_sub(off),
                 pblk: e.pblk.saturating_add(u64::from(off)),
                 unwritten: true,
             };
@@ -757,12 +769,13 @@ pub fn mark_written<T: Trans>(
         }
         // Here e starts at cur.
         if b < e.end() {
-            let keep = u32::try_from(b - u64::from(e.lblk)).map_err(|_| Error::Corrupt(W))?;
+            let keep = u32::try_from(b.saturating_sub(u64::from(e.lblk)))
+                .map_err(|_| Error::Corrupt(W))?;
             let head = NewExtent { len: keep, ..e }.bytes()?;
             write(tx, geo, t, leaf.at, |bb| put_entry(bb, at, &head))?;
             let tail = NewExtent {
                 lblk: e.lblk.saturating_add(keep),
-                len: e.len - keep,
+                len: e.len.saturating_sub(keep),
                 pblk: e.pblk.saturating_add(u64::from(keep)),
                 unwritten: true,
             };
@@ -877,7 +890,7 @@ pub fn remove_from<T: Trans>(
             if p.depth == 0 {
                 return Ok(true);
             }
-            if !take(budget, 3 * (d + 1)) {
+            if !take(budget, d.saturating_add(1).saturating_mul(3)) {
                 return Ok(false);
             }
             drop_node(tx, geo, t, &p, p.depth)?;
@@ -888,8 +901,10 @@ pub fn remove_from<T: Trans>(
             return Ok(true);
         }
         let keep = from.saturating_sub(e.lblk);
-        let gone = e.len - keep;
-        let cost = free_credits(geo, u64::from(gone)).saturating_add(3 * (d + 1) + 1);
+        let gone = e.len.saturating_sub(keep);
+        let cost = free_credits(geo, u64::from(gone))
+            .saturating_add(d.saturating_add(1).saturating_mul(3))
+            .saturating_add(1);
         if !take(budget, cost) {
             return Ok(false);
         }
@@ -955,7 +970,7 @@ pub fn root_append(i_block: &mut [u8; 60], geo: &Geometry, lblk: u32, pblk: u64)
         }
         if mergeable(&l, &e) {
             let j = NewExtent {
-                len: l.len + 1,
+                len: l.len.saturating_add(1),
                 ..l
             }
             .bytes()?;

@@ -351,6 +351,20 @@ impl Handle<'_> {
         })
     }
 
+    /// Freed metadata block `block` of `sb` (the journal's device) is
+    /// revoked and its cached buffer forgotten (`ext4_forget()`).
+    pub(crate) fn forget<T: super::FileSystem>(
+        &self,
+        sb: &super::super_block::SuperBlock<T>,
+        block: u64,
+    ) -> Result {
+        // SAFETY: an open handle of the journal on `sb`'s device; the
+        // helper takes and consumes its own buffer reference.
+        kernel::error::to_result(unsafe {
+            bindings::rext4_forget_block(sb.as_raw(), self.raw(), block)
+        })
+    }
+
     /// Stops the handle, returning jbd2's verdict on it (an aborted journal).
     pub(crate) fn stop(self) -> Result {
         let this = core::mem::ManuallyDrop::new(self);

@@ -148,6 +148,15 @@ impl<T: FileSystem> NewSuperBlock<T> {
         unsafe { BufferHead::new_zeroed(self.as_raw(), block, access) }
     }
 
+    /// Freed metadata block `block` on a mount without a journal: its
+    /// cached buffer is dropped unwritten (`ext4_forget()`'s no-journal
+    /// case).
+    pub(crate) fn forget_block(&self, block: u64) {
+        // SAFETY: the super block is live; a NULL handle selects the
+        // no-journal case, which cannot fail.
+        unsafe { bindings::rext4_forget_block(self.as_raw(), core::ptr::null_mut(), block) };
+    }
+
     /// Reads block `block` (in [`Self::blocksize`] units).
     pub(crate) fn bread(&self, block: u64) -> Result<BufferHead> {
         // SAFETY: the super block is live and has a block size.

@@ -27,6 +27,7 @@ use rext4_core::ondisk::superblock::Geometry;
 /// then convert the first part and the rest in separate transactions of
 /// `budget` credits each (at least one step's, `steps_credits`).
 /// Returns false on ENOSPC.
+#[allow(clippy::too_many_arguments)]
 fn write(
     img: &std::path::Path,
     geo: &Geometry,
@@ -115,7 +116,7 @@ fn write(
 /// transactions of `budget` credits.
 fn truncate_to(img: &std::path::Path, geo: &Geometry, ino: u32, old: u64, size: u64, budget: u32) {
     let bs = u64::from(geo.block_size);
-    if size < old && size % bs != 0 {
+    if size < old && !size.is_multiple_of(bs) {
         let mut tx = ImageTrans::new(img, geo);
         let lblk = (size / bs) as u32;
         let m = map_for_write(&mut tx, geo, ino, lblk, 1).unwrap();

@@ -16,7 +16,8 @@
 #   shows exactly the tree rext4 showed (names, types, modes, owners,
 #   link counts, sizes, mtimes, link targets, device numbers);
 # - the reverse: ext4 writes files with data, rext4 renames and deletes
-#   them (freeing their extents); e2fsck -fn clean; deleting everything
+#   them (freeing their extents, one file with a tree of index levels cut
+#   down over several transactions); e2fsck -fn clean; deleting everything
 #   gives back exactly the free blocks and inodes mkfs left; a small image
 #   filled to ENOSPC (inodes) gives ENOSPC and nothing else;
 # - crash: rext4 syncs a tree, then every later write is dropped
@@ -154,8 +155,20 @@ for v in "${variants[@]}"; do
 	mkdir "$mnt/data"
 	for i in 1 2 3 4; do head -c $((i * 70000)) /dev/urandom >"$mnt/data/blob-$i"; done
 	head -c 24M /dev/zero >"$mnt/data/huge"
+	# One byte in every other block: 300 extents, a tree with index levels.
+	"$PY" -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY, 0o644)
+bs = os.statvfs(sys.argv[1]).f_bsize
+for i in range(300):
+    os.pwrite(fd, b"x", 2 * i * bs)
+os.fsync(fd)' "$mnt/data/frag"
 	umount "$mnt"
+	debugfs -R "ex /data/frag" "$d" 2>/dev/null | grep -q '^ *1/' ||
+		fail "$name: ext4 left /data/frag without index levels"
 	mount -t rext4 "$d" "$mnt" || fail "$name: rext4 remount failed"
+	[ "$(tr -d '\0' <"$mnt/data/frag" | wc -c)" = 300 ] || fail "$name: rext4 reads /data/frag wrong"
+	rm "$mnt/data/frag"
 	sums=$(cd "$mnt/data" && sha256sum blob-1 blob-2)
 	mv "$mnt/data/blob-1" "$mnt/a/blob-1"
 	mv "$mnt/data/blob-2" "$mnt/data/blob-3" # replaces blob-3, freeing it
