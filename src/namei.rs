@@ -31,6 +31,7 @@ fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResul
     let ino = u32::try_from(inode.ino()).map_err(|_| DiskError::Corrupt("inode number"))?;
     let di = read_inode(tx, geo, ino)?;
     let t = |t: crate::ondisk::inode::Timestamp| (t.sec, t.nsec);
+    let old_size = inode.size();
     inode.set_from_disk(
         di.i_links_count.into(),
         di.i_size(geo),
@@ -39,9 +40,11 @@ fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResul
     );
     let data = inode.data();
     let mut root = data.root.lock();
-    if *root != di.i_block {
-        // A directory grew: the cached mappings are stale, and so are
-        // iomap cookies taken under the old sequence number.
+    let grew = old_size != di.i_size(geo);
+    if *root != di.i_block || grew {
+        // A directory grew (in the root, or in a leaf block of a deeper
+        // tree): the cached mappings are stale, and so are iomap cookies
+        // taken under the old sequence number.
         *root = di.i_block;
         drop(root);
         data.es.lock().changed(0, u64::MAX);

@@ -16,7 +16,7 @@ use super::super::ondisk::features::EXT4_FEATURE_RO_COMPAT_HUGE_FILE;
 use super::super::ondisk::inode::{Inode, EXT4_EXTENTS_FL, EXT4_HUGE_FILE_FL};
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{Errno, Error, Result};
-use super::balloc::alloc_run;
+use super::balloc::{alloc_run, free_run};
 use super::extents::{insert, lookup, mark_written, remove_from, Found, NewExtent, Tree};
 use super::inode::{edit_inode, read_inode};
 use super::trans::Trans;
@@ -98,14 +98,20 @@ fn with_tree<T: Trans, R>(
         goal: geo.group_first_block(loc.group)?,
         blocks: 0,
     };
-    let r = f(tx, &inode, &mut t)?;
+    let r = f(tx, &inode, &mut t);
     let delta = t.blocks;
+    // Written back on failure too: each tree step leaves a consistent
+    // tree, and the blocks it already changed stay changed
+    // (`ext4_ext_dirty()` after every step).
     let mut bad = Ok(());
     edit_inode(tx, geo, ino, |i| {
         i.i_block = root;
         bad = add_blocks(i, geo, delta);
-        after(i, &r);
+        if let Ok(r) = &r {
+            after(i, r);
+        }
     })?;
+    let r = r?;
     bad?;
     Ok(r)
 }
@@ -122,6 +128,10 @@ pub fn map_for_write<T: Trans>(
     lblk: u32,
     len: u32,
 ) -> Result<WriteMap> {
+    if lblk == u32::MAX {
+        return Err(Error::OutOfRange("offset past the extent limit"));
+    }
+    let len = len.min(u32::MAX.saturating_sub(lblk));
     // A lookup first: existing blocks need no inode update.
     {
         let inode = read_inode(tx, geo, ino)?;
@@ -179,7 +189,11 @@ pub fn map_for_write<T: Trans>(
                 pblk,
                 unwritten: true,
             };
-            insert(tx, geo, t, e, true)?;
+            if let Err(err) = insert(tx, geo, t, e, true) {
+                // Unmapped, so not kept (ext4_ext_map_blocks() frees them).
+                free_run(tx, geo, pblk, u64::from(got), false)?;
+                return Err(err);
+            }
             t.blocks = t.blocks.saturating_add(i64::from(got));
             Ok(WriteMap {
                 lblk,

@@ -105,7 +105,9 @@ impl NewExtent {
 
     fn bytes(&self) -> Result<[u8; E]> {
         let max = max_len(self.unwritten);
-        if self.len == 0 || self.len > max || self.end() > 1 << 32 {
+        // EXT_MAX_BLOCKS (0xFFFFFFFF) is the first block no extent may map
+        // (`ext4_valid_extent()` rejects an end that wraps).
+        if self.len == 0 || self.len > max || self.end() > u64::from(u32::MAX) {
             return Err(Error::OutOfRange("extent length"));
         }
         let len = u16::try_from(self.len).map_err(|_| Error::OutOfRange("extent length"))?;
@@ -444,7 +446,7 @@ pub fn lookup<T: Trans>(tx: &mut T, geo: &Geometry, t: &Tree<'_>, lblk: u32) -> 
             unwritten: e.unwritten,
         });
     }
-    let end = next_key(tx, t, &p)?.map_or(1u64 << 32, u64::from);
+    let end = next_key(tx, t, &p)?.map_or(u64::from(u32::MAX), u64::from);
     Ok(Found::Hole {
         lblk,
         len: end.saturating_sub(u64::from(lblk)).max(1),
@@ -764,7 +766,12 @@ pub fn mark_written<T: Trans>(
                 pblk: e.pblk.saturating_add(u64::from(off)),
                 unwritten: true,
             };
-            insert(tx, geo, t, tail, false)?;
+            if let Err(err) = insert(tx, geo, t, tail, false) {
+                // `fix_extent_len` in ext4_split_extent_at(): the whole
+                // extent again, nothing unmapped.
+                restore(tx, geo, t, cur, &e)?;
+                return Err(err);
+            }
             continue;
         }
         // Here e starts at cur.
@@ -779,7 +786,10 @@ pub fn mark_written<T: Trans>(
                 pblk: e.pblk.saturating_add(u64::from(keep)),
                 unwritten: true,
             };
-            insert(tx, geo, t, tail, false)?;
+            if let Err(err) = insert(tx, geo, t, tail, false) {
+                restore(tx, geo, t, e.lblk, &e)?;
+                return Err(err);
+            }
         }
         let p = find_path(tx, geo, t, cur)?;
         let leaf = p.leaf()?;
@@ -831,6 +841,26 @@ pub fn mark_written<T: Trans>(
         }
     }
     Ok(None)
+}
+
+/// Puts extent `e` back over the shortened extent holding `lblk` (a split
+/// whose second half could not be inserted).
+fn restore<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    t: &mut Tree<'_>,
+    lblk: u32,
+    e: &NewExtent,
+) -> Result<()> {
+    let p = find_path(tx, geo, t, lblk)?;
+    let leaf = p.leaf()?;
+    let at = leaf.pos.checked_sub(1).ok_or(Error::Corrupt(W))?;
+    let cur = ext_of(&entry(tx, t, leaf.at, at)?)?;
+    if cur.lblk != e.lblk {
+        return Err(Error::Corrupt("extent changed during a split"));
+    }
+    let b = e.bytes()?;
+    write(tx, geo, t, leaf.at, |bb| put_entry(bb, at, &b))
 }
 
 /// Frees the tree block at `level` of `p` (it has no entries left) and its

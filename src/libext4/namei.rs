@@ -16,7 +16,7 @@ use super::super::ondisk::dir::{
     EXT4_FT_BLKDEV, EXT4_FT_CHRDEV, EXT4_FT_DIR, EXT4_FT_FIFO, EXT4_FT_REG_FILE, EXT4_FT_SOCK,
     EXT4_FT_SYMLINK,
 };
-use super::super::ondisk::extent::{ExtentNode, NodeKind, EXT4_EXT_MAGIC};
+use super::super::ondisk::extent::EXT4_EXT_MAGIC;
 use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
 use super::super::ondisk::inode::{
     ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, EXT4_I_BLOCK_SIZE,
@@ -25,7 +25,10 @@ use super::super::ondisk::inode::{
 use super::super::ondisk::superblock::{Geometry, EXT4_GOOD_OLD_INODE_SIZE};
 use super::super::ondisk::{Errno, Error, Result};
 use super::balloc::{alloc_block, free_block, is_allocated};
-use super::extents::{depth, remove_from, root_append, root_runs, Tree};
+use super::extents::{
+    depth, insert, lookup as lookup_extent, remove_from, root_append, root_runs, Found, NewExtent,
+    Tree,
+};
 use super::ialloc::{alloc_inode, free_inode};
 pub use super::inode::Time;
 use super::inode::{edit_inode, inode_slot, read_inode};
@@ -181,21 +184,40 @@ fn grow_dir<T: Trans>(
         .checked_div(bs)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or(Error::Corrupt("directory size"))?;
-    let mut goal = 0;
-    for run in root_runs(&di.i_block, geo)? {
-        let (start, len) = run?;
-        goal = start.saturating_add(u64::from(len));
-    }
+    let seed = ext4_inode_csum_seed(geo.csum_seed, d.ino, di.i_generation);
+    let mut i_block = di.i_block;
+    let mut t = Tree {
+        ino: d.ino,
+        seed,
+        root: &mut i_block,
+        goal: 0,
+        blocks: 0,
+    };
+    // After the directory's last block (`ext4_ext_find_goal()`).
+    let goal = match lblk.checked_sub(1) {
+        Some(prev) => match lookup_extent(tx, geo, &t, prev)? {
+            Found::Mapped { pblk, .. } => pblk.saturating_add(1),
+            Found::Hole { .. } => 0,
+        },
+        None => 0,
+    };
+    t.goal = goal;
     let Some(pblk) = alloc_block(tx, geo, goal)? else {
         return Err(Error::Refused(Errno::NoSpace));
     };
-    let mut i_block = di.i_block;
-    if let Err(e) = root_append(&mut i_block, geo, lblk, pblk) {
+    let e = NewExtent {
+        lblk,
+        len: 1,
+        pblk,
+        unwritten: false,
+    };
+    // The tree may grow (a leaf or index block): counted in `t.blocks`.
+    if let Err(err) = insert(tx, geo, &mut t, e, true) {
         free_block(tx, geo, pblk)?;
-        return Err(e);
+        return Err(err);
     }
+    let tree_blocks = u32::try_from(t.blocks).map_err(|_| Error::Corrupt("directory tree"))?;
     let csum = geo.has_metadata_csum();
-    let seed = ext4_inode_csum_seed(geo.csum_seed, d.ino, di.i_generation);
     let buf = tx.new_block(pblk)?;
     tx.edit(&buf, |b| {
         init_empty_dir_block(b, csum)?;
@@ -207,7 +229,7 @@ fn grow_dir<T: Trans>(
     let new_size = size
         .checked_add(bs)
         .ok_or(Error::Corrupt("directory size"))?;
-    let sectors = geo.block_size >> 9;
+    let sectors = (geo.block_size >> 9).saturating_mul(tree_blocks.saturating_add(1));
     let mut overflow = false;
     edit_inode(tx, geo, d.ino, |i| {
         i.i_block = i_block;
@@ -498,24 +520,47 @@ fn for_each_dir_block<T: Trans, R>(
     if !d.has_flag(EXT4_EXTENTS_FL) {
         return Err(Error::Unsupported("block-mapped directory"));
     }
-    let root = ExtentNode::parse(&d.i_block, NodeKind::Root, geo)?;
-    if !root.is_leaf() {
-        return Err(Error::Unsupported("directory with a deep extent tree"));
-    }
-    for e in root.extents() {
-        let e = e?;
-        for i in 0..u64::from(e.len()) {
-            let blk = e.pblock().checked_add(i).ok_or(Error::Corrupt("extent"))?;
-            geo.check_block_range(blk, 1)?;
-            let buf = tx.bread(blk)?;
-            // ext4_read_dirblock(): a leaf is used only if its checksum holds.
-            if geo.has_metadata_csum() {
-                ext4_dirblock_csum_verify(tx.data(&buf), seed)?;
-            }
-            if let Some(r) = f(tx, buf)? {
-                return Ok(Some(r));
+    let bs = u64::from(geo.block_size);
+    let blocks = d
+        .size(geo)?
+        .checked_div(bs)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(Error::Corrupt("directory size"))?;
+    let mut root = d.i_block;
+    let t = Tree {
+        ino: dir.ino,
+        seed,
+        root: &mut root,
+        goal: 0,
+        blocks: 0,
+    };
+    let mut lblk = 0u32;
+    while lblk < blocks {
+        let (len, pblk) = match lookup_extent(tx, geo, &t, lblk)? {
+            Found::Mapped { len, pblk, .. } => (len.min(blocks.saturating_sub(lblk)), Some(pblk)),
+            // A hole in a linear directory holds no names.
+            Found::Hole { len, .. } => (
+                u32::try_from(len)
+                    .unwrap_or(u32::MAX)
+                    .min(blocks.saturating_sub(lblk)),
+                None,
+            ),
+        };
+        if let Some(first) = pblk {
+            for i in 0..u64::from(len) {
+                let blk = first.checked_add(i).ok_or(Error::Corrupt("extent"))?;
+                geo.check_block_range(blk, 1)?;
+                let buf = tx.bread(blk)?;
+                // ext4_read_dirblock(): a leaf is used only if its checksum holds.
+                if geo.has_metadata_csum() {
+                    ext4_dirblock_csum_verify(tx.data(&buf), seed)?;
+                }
+                if let Some(r) = f(tx, buf)? {
+                    return Ok(Some(r));
+                }
             }
         }
+        lblk = lblk.saturating_add(len.max(1));
     }
     Ok(None)
 }

@@ -134,3 +134,95 @@ fn mkdir_and_rmdir_keep_e2fsck_clean() {
         );
     }
 }
+
+#[test]
+fn a_fragmented_directory_grows_an_extent_tree_and_goes_again() {
+    // Directory blocks interleaved with file blocks: every new directory
+    // block is an extent of its own, so past four the root must grow an
+    // index level (ext4 does the same). e2fsck -fn judges the tree, debugfs
+    // finds every name, and unlinking everything and the rmdir give the
+    // free counts mkfs left.
+    let Some(tools) = tools() else { return };
+    if tools.e2fsck.is_none() {
+        return;
+    }
+    let work = TempDir::new("dirs-frag");
+    let img = work.path().join("fs.img");
+    mkfs(
+        &tools,
+        &img,
+        16 << 20,
+        &["-b", "1024", "-O", "^dir_index"],
+        None,
+    );
+    let geo = Image::open(&img).geo.clone();
+    let start = dumpe2fs_groups(&tools, &img);
+    // A real time: a small dtime reads as an orphan-list link to e2fsck.
+    let now = Time {
+        sec: 1_750_000_000,
+        nsec: 0,
+    };
+    let n = NewInode {
+        perm: 0o755,
+        uid: 0,
+        gid: 0,
+        now,
+        generation: 5,
+    };
+    let mut tx = ImageTrans::new(&img, &geo);
+    let d = mkdir(&mut tx, &geo, 2, b"d", &n).unwrap().unwrap();
+    let p = mkdir(&mut tx, &geo, 2, b"p", &n).unwrap().unwrap();
+    let mut names = Vec::new();
+    for k in 0..400 {
+        // About 4 names of 200 bytes per 1 KiB block.
+        let name = format!("{k:04}-{}", "n".repeat(195));
+        create(&mut tx, &geo, d, name.as_bytes(), &n)
+            .unwrap()
+            .unwrap();
+        names.push(name);
+        if k % 4 == 3 {
+            let f = format!("pad-{k}");
+            let ino = create(&mut tx, &geo, p, f.as_bytes(), &n).unwrap().unwrap();
+            assert!(
+                rext4_core::libext4::data::fill_empty_file(&mut tx, &geo, ino, &[1u8; 1024])
+                    .unwrap()
+            );
+            names.push(String::new());
+            tx.commit();
+            tx = ImageTrans::new(&img, &geo);
+        }
+    }
+    tx.commit();
+    assert_e2fsck_clean(&tools, &img, "after growing the directory");
+    let ex = debugfs(&tools, &img, &["ex /d".to_string()], false);
+    assert!(
+        ex.lines().any(|l| l.trim_start().starts_with("1/")),
+        "no index level: {ex}"
+    );
+    let ls = debugfs(&tools, &img, &["ls -l /d".to_string()], false);
+    for name in names.iter().filter(|n| !n.is_empty()) {
+        assert!(ls.contains(name.as_str()), "debugfs misses {name}");
+    }
+    let mut tx = ImageTrans::new(&img, &geo);
+    for name in names.iter().filter(|n| !n.is_empty()) {
+        unlink(&mut tx, &geo, d, name.as_bytes(), now)
+            .unwrap()
+            .unwrap();
+    }
+    for k in (3..400).step_by(4) {
+        unlink(&mut tx, &geo, p, format!("pad-{k}").as_bytes(), now)
+            .unwrap()
+            .unwrap();
+    }
+    rmdir(&mut tx, &geo, 2, b"d", now).unwrap().unwrap();
+    rmdir(&mut tx, &geo, 2, b"p", now).unwrap().unwrap();
+    tx.commit();
+    assert_e2fsck_clean(&tools, &img, "after removing everything");
+    let end = dumpe2fs_groups(&tools, &img);
+    let counts = |g: &[DumpGroup]| -> Vec<(u32, u32, u32)> {
+        g.iter()
+            .map(|g| (g.free_blocks, g.free_inodes, g.dirs))
+            .collect()
+    };
+    assert_eq!(counts(&end), counts(&start), "free counts");
+}

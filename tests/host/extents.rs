@@ -303,3 +303,68 @@ fn random_writes_and_truncates_match_a_model_and_e2fsck() {
         assert_eq!(counts(&end), counts(&start), "{name}: free counts");
     }
 }
+
+#[test]
+fn a_fragmented_file_fills_the_disk_to_enospc_and_stays_consistent() {
+    // One block in two until the allocator gives up: tree blocks and data
+    // blocks run out together, so ENOSPC lands inside splits and depth
+    // growth. Whatever was done stays consistent (e2fsck -fn clean, debugfs
+    // reads the model back), and unlink gives every block back.
+    let Some(tools) = tools() else { return };
+    if tools.e2fsck.is_none() {
+        return;
+    }
+    let work = TempDir::new("extents-enospc");
+    let img = work.path().join("fs.img");
+    mkfs(
+        &tools,
+        &img,
+        3 << 20,
+        &["-b", "1024", "-O", "^has_journal,^resize_inode", "-m", "0"],
+        None,
+    );
+    let geo = Image::open(&img).geo.clone();
+    let bs = u64::from(geo.block_size);
+    let start = dumpe2fs_groups(&tools, &img);
+    let now = Time {
+        sec: 1_750_000_000,
+        nsec: 0,
+    };
+    let n = NewInode {
+        perm: 0o644,
+        uid: 0,
+        gid: 0,
+        now,
+        generation: 9,
+    };
+    let mut tx = ImageTrans::new(&img, &geo);
+    let ino = create(&mut tx, &geo, 2, b"full", &n).unwrap().unwrap();
+    tx.commit();
+    let mut rng = Rng(0xF011);
+    let mut model = Vec::new();
+    let mut b = 0u64;
+    loop {
+        let pos = b * bs;
+        let data = rng.bytes(bs as usize);
+        let size = (model.len() as u64).max(pos + bs);
+        if !write(&img, &geo, ino, pos, &data, size, 200, &mut rng) {
+            break;
+        }
+        model.resize(size as usize, 0);
+        model[pos as usize..(pos + bs) as usize].copy_from_slice(&data);
+        b += 2;
+        assert!(b < 1 << 20, "never ran out of space");
+    }
+    assert_e2fsck_clean(&tools, &img, "at ENOSPC");
+    assert!(tree_depth(&tools, &img, "full") >= 1);
+    assert_eq!(cat(&tools, &img, "full"), model, "contents at ENOSPC");
+    let mut tx = ImageTrans::new(&img, &geo);
+    unlink(&mut tx, &geo, 2, b"full", now).unwrap().unwrap();
+    tx.commit();
+    assert_e2fsck_clean(&tools, &img, "after unlink");
+    let end = dumpe2fs_groups(&tools, &img);
+    let counts = |g: &[DumpGroup]| -> Vec<(u32, u32)> {
+        g.iter().map(|g| (g.free_blocks, g.free_inodes)).collect()
+    };
+    assert_eq!(counts(&end), counts(&start), "free counts");
+}
