@@ -3,8 +3,9 @@
 # Read-write rext4, namespace operations through the kernel's jbd2 (or the
 # buffer cache on ^has_journal). On each image variant:
 # - rext4 mounts read-write with -o buffered_iomap (/proc/mounts says rw
-#   and nodelalloc), builds a tree (one directory grown to several blocks)
-#   with mkdir, create, mknod (FIFO,
+#   and nodelalloc), builds a tree (one directory grown to several blocks,
+#   one grown to an extent tree with an index level, its blocks
+#   interleaved with other directories') with mkdir, create, mknod (FIFO,
 #   socket, char and block devices), fast symlinks, hard links, renames
 #   (in a directory, across directories, a directory moved, a rename over
 #   an existing file, RENAME_NOREPLACE), unlink, rmdir, chmod, chown and
@@ -79,6 +80,15 @@ workload() {
 	# A directory grown past one block (a dozen on 1k blocks).
 	mkdir "$m/wide"
 	(cd "$m/wide" && for i in $(seq 1 400); do : >"a-longer-file-name-$i"; done)
+	# A directory whose blocks alternate with other directories' blocks:
+	# past four extents its tree grows an index level.
+	mkdir "$m/frag" "$m/spacers"
+	local long
+	long=$(printf 'n%.0s' $(seq 1 200))
+	for i in $(seq 1 40); do
+		for j in 1 2 3 4 5; do : >"$m/frag/$i-$j-$long"; done
+		mkdir "$m/spacers/s$i"
+	done
 	rm "$m/wide"/a-longer-file-name-1?? 
 	mkfifo "$m/d/fifo"
 	mknod "$m/d/tty" c 4 1
@@ -141,6 +151,8 @@ for v in "${variants[@]}"; do
 	want=$(manifest "$mnt")
 	umount "$mnt"
 	e2fsck -fn "$d" >"$WORK/fsck.out" 2>&1 || { cat "$WORK/fsck.out"; fail "$name: e2fsck after rext4 writes"; }
+	debugfs -R "ex /frag" "$d" 2>/dev/null | grep -q '^ *1/' ||
+		fail "$name: /frag has no index level"
 	[ "$(sb_field "$d" "Filesystem state")" = clean ] || fail "$name: state not clean"
 	sb_field "$d" "Filesystem features" | grep -qw needs_recovery && fail "$name: needs_recovery after unmount"
 	[ "$(sb_field "$d" "Mount count")" = $((mounts0 + 1)) ] || fail "$name: mount count not raised"
