@@ -260,6 +260,9 @@ fn remove_raw(b: &mut [u8], pos: u16) -> Result<()> {
         return Err(Error::Corrupt(W));
     }
     let (from, to) = (entry_off(pos.saturating_add(1)), entry_off(h.eh_entries));
+    if to > b.len() {
+        return Err(Error::Corrupt(W));
+    }
     b.copy_within(from..to, entry_off(pos));
     let last = entry_off(h.eh_entries.saturating_sub(1));
     if let Some(s) = b.get_mut(last..last.saturating_add(E)) {
