@@ -44,5 +44,6 @@ pub(crate) fn iomap_begin(
         length: blocks << bits,
         cookie,
         merged,
+        new: false,
     })
 }

@@ -19,6 +19,11 @@
 #include <linux/sched/signal.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+#include <linux/writeback.h>
+#include <linux/mm.h>
+#include <linux/bio.h>
 
 #include "helpers.h"
 
@@ -468,6 +473,17 @@ int rext4_sync_bdev(struct super_block *sb)
 	return err ? err : blkdev_issue_flush(sb->s_bdev);
 }
 
+int rext4_journal_max_credits(journal_t *journal)
+{
+	return journal->j_max_transaction_buffers -
+	       journal->j_transaction_overhead_buffers;
+}
+
+int rext4_flush_bdev(struct super_block *sb)
+{
+	return blkdev_issue_flush(sb->s_bdev);
+}
+
 bool rext4_tid_committed(journal_t *journal, u32 tid)
 {
 	return tid_geq(READ_ONCE(journal->j_commit_sequence), tid);
@@ -501,4 +517,233 @@ bool rext4_fc_forced(const struct fs_context *fc)
 bool rext4_fc_changes_rdonly(const struct fs_context *fc)
 {
 	return fc->sb_flags_mask & SB_RDONLY;
+}
+
+/* Regular-file writes through iomap. */
+
+ssize_t rext4_buffered_write_iter(struct kiocb *iocb, struct iov_iter *from,
+				  const struct iomap_ops *ops,
+				  const struct iomap_write_ops *wops)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	bool direct = iocb->ki_flags & IOCB_DIRECT;
+	loff_t isize;
+	ssize_t ret;
+
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		return -EOPNOTSUPP;
+	inode_lock(inode);
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out;
+	ret = file_modified(file);
+	if (ret)
+		goto out;
+	/* What lies between the old EOF and the write reads as zeros. */
+	isize = i_size_read(inode);
+	if (iocb->ki_pos > isize) {
+		ret = iomap_zero_range(inode, isize, iocb->ki_pos - isize, NULL,
+				       ops, wops, NULL);
+		if (ret)
+			goto out;
+	}
+	iocb->ki_flags &= ~IOCB_DIRECT;
+	ret = iomap_file_buffered_write(iocb, from, ops, wops, NULL);
+	if (direct) {
+		iocb->ki_flags |= IOCB_DIRECT;
+		if (ret > 0)
+			ret = direct_write_fallback(iocb, from, 0, ret);
+	}
+out:
+	inode_unlock(inode);
+	if (ret > 0)
+		ret = generic_write_sync(iocb, ret);
+	return ret;
+}
+
+struct rext4_wbq {
+	struct workqueue_struct *wq;
+	spinlock_t lock;
+	struct list_head list;
+	struct work_struct work;
+	int (*done)(struct inode *inode, loff_t pos, u64 size, bool unwritten,
+		    int error);
+};
+
+static void rext4_wbq_work(struct work_struct *work)
+{
+	struct rext4_wbq *q = container_of(work, struct rext4_wbq, work);
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&q->lock, flags);
+	list_splice_init(&q->list, &list);
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	iomap_sort_ioends(&list);
+	while (!list_empty(&list)) {
+		struct iomap_ioend *ioend =
+			list_first_entry(&list, struct iomap_ioend, io_list);
+		int err;
+
+		list_del_init(&ioend->io_list);
+		iomap_ioend_try_merge(ioend, &list);
+		err = blk_status_to_errno(ioend->io_bio.bi_status);
+		err = q->done(ioend->io_inode, ioend->io_offset, ioend->io_size,
+			      ioend->io_flags & IOMAP_IOEND_UNWRITTEN, err);
+		iomap_finish_ioends(ioend, err);
+		cond_resched();
+	}
+}
+
+struct rext4_wbq *rext4_wbq_create(const char *id,
+				   int (*done)(struct inode *, loff_t, u64, bool, int))
+{
+	struct rext4_wbq *q = kzalloc(sizeof(*q), GFP_KERNEL);
+
+	if (!q)
+		return NULL;
+	q->wq = alloc_workqueue("rext4-wb/%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 1, id);
+	if (!q->wq) {
+		kfree(q);
+		return NULL;
+	}
+	spin_lock_init(&q->lock);
+	INIT_LIST_HEAD(&q->list);
+	INIT_WORK(&q->work, rext4_wbq_work);
+	q->done = done;
+	return q;
+}
+
+void rext4_wbq_flush(struct rext4_wbq *q)
+{
+	flush_workqueue(q->wq);
+}
+
+void rext4_wbq_destroy(struct rext4_wbq *q)
+{
+	/* destroy_workqueue() drains: every queued completion runs first. */
+	destroy_workqueue(q->wq);
+	kfree(q);
+}
+
+static void rext4_wbq_end_bio(struct bio *bio)
+{
+	struct iomap_ioend *ioend = iomap_ioend_from_bio(bio);
+	struct rext4_wbq *q = ioend->io_private;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (list_empty(&q->list))
+		queue_work(q->wq, &q->work);
+	list_add_tail(&ioend->io_list, &q->list);
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+int rext4_ioend_submit(struct iomap_writepage_ctx *wpc, int error,
+		       struct rext4_wbq *q)
+{
+	struct iomap_ioend *ioend = wpc->wb_ctx;
+
+	if (q) {
+		ioend->io_private = q;
+		ioend->io_bio.bi_end_io = rext4_wbq_end_bio;
+	}
+	return iomap_ioend_writeback_submit(wpc, error);
+}
+
+struct inode *rext4_wpc_inode(const struct iomap_writepage_ctx *wpc)
+{
+	return wpc->inode;
+}
+
+struct iomap *rext4_wpc_iomap(struct iomap_writepage_ctx *wpc)
+{
+	return &wpc->iomap;
+}
+
+bool rext4_wpc_pending(const struct iomap_writepage_ctx *wpc, loff_t *pos,
+		       u64 *size, bool *unwritten)
+{
+	const struct iomap_ioend *ioend = wpc->wb_ctx;
+
+	if (!ioend)
+		return false;
+	*pos = ioend->io_offset;
+	*size = ioend->io_size;
+	*unwritten = ioend->io_flags & IOMAP_IOEND_UNWRITTEN;
+	return true;
+}
+
+int rext4_writepages(struct address_space *mapping, struct writeback_control *wbc,
+		     const struct iomap_writeback_ops *ops)
+{
+	struct iomap_writepage_ctx wpc = {
+		.inode = mapping->host,
+		.wbc = wbc,
+		.ops = ops,
+	};
+
+	return iomap_writepages(&wpc);
+}
+
+vm_fault_t rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	vm_fault_t ret;
+
+	sb_start_pagefault(inode->i_sb);
+	file_update_time(vmf->vma->vm_file);
+	filemap_invalidate_lock_shared(inode->i_mapping);
+	ret = iomap_page_mkwrite(vmf, ops, NULL);
+	filemap_invalidate_unlock_shared(inode->i_mapping);
+	sb_end_pagefault(inode->i_sb);
+	return ret;
+}
+
+int rext4_mmap_prepare(struct vm_area_desc *desc,
+		       const struct vm_operations_struct *vm_ops)
+{
+	file_accessed(desc->file);
+	desc->vm_ops = vm_ops;
+	return 0;
+}
+
+int rext4_fsync_data(struct file *file, loff_t start, loff_t end)
+{
+	return file_write_and_wait_range(file, start, end);
+}
+
+int rext4_setsize_pagecache(struct inode *inode, loff_t newsize,
+			    const struct iomap_ops *ops,
+			    const struct iomap_write_ops *wops)
+{
+	struct address_space *mapping = inode->i_mapping;
+	loff_t old = i_size_read(inode);
+	loff_t tail = round_up(newsize, i_blocksize(inode)) - 1;
+	int err;
+
+	inode_dio_wait(inode);
+	if (newsize > old) {
+		/* The old EOF block's tail is zeroed on disk before it is inside. */
+		err = iomap_zero_range(inode, old, newsize - old, NULL, ops, wops,
+				       NULL);
+		if (!err)
+			err = filemap_write_and_wait_range(mapping, old, newsize - 1);
+		if (err)
+			return err;
+		truncate_setsize(inode, newsize);
+		return 0;
+	}
+	/* The new EOF block's tail is zeroed, and written, before blocks go. */
+	err = iomap_truncate_page(inode, newsize, NULL, ops, wops, NULL);
+	if (!err)
+		err = filemap_write_and_wait_range(mapping, newsize, tail);
+	if (err)
+		return err;
+	filemap_invalidate_lock(mapping);
+	truncate_setsize(inode, newsize);
+	filemap_invalidate_unlock(mapping);
+	return 0;
 }

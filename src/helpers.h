@@ -126,6 +126,10 @@ void rext4_sb_force_rdonly(struct super_block *sb);
 void __noreturn rext4_panic(const char *dev);
 /* sync_blockdev() and a cache flush: fsync without a journal. */
 int rext4_sync_bdev(struct super_block *sb);
+/* The most credits one handle may ask for (jbd2_max_user_trans_buffers()). */
+int rext4_journal_max_credits(journal_t *journal);
+/* A cache flush of the device (fsync after data-only writes). */
+int rext4_flush_bdev(struct super_block *sb);
 /* Whether transaction `tid` has finished committing. */
 bool rext4_tid_committed(journal_t *journal, u32 tid);
 /* Whether the current task has a jbd2 handle open. */
@@ -138,5 +142,60 @@ bool rext4_fc_sb_rdonly(const struct fs_context *fc);
 bool rext4_fc_forced(const struct fs_context *fc);
 /* Whether the reconfiguration says anything about ro/rw. */
 bool rext4_fc_changes_rdonly(const struct fs_context *fc);
+
+/* Regular-file writes through iomap (layer 2 of the write path). */
+struct iomap_write_ops;
+struct iomap_writeback_ops;
+struct iomap_writepage_ctx;
+struct iomap;
+struct address_space;
+struct writeback_control;
+struct vm_fault;
+struct vm_area_desc;
+struct vm_operations_struct;
+/*
+ * A buffered write (ext4_buffered_write_iter()): under i_rwsem, checks,
+ * file_modified(), the gap after the old EOF zeroed, iomap's write; O_DIRECT
+ * is served the same way, then written and dropped from the cache
+ * (direct_write_fallback()). IOCB_NOWAIT gets -EOPNOTSUPP, as in ext4.
+ */
+ssize_t rext4_buffered_write_iter(struct kiocb *iocb, struct iov_iter *from,
+				  const struct iomap_ops *ops,
+				  const struct iomap_write_ops *wops);
+/*
+ * A per-mount writeback completion queue: ioends that need work after their
+ * I/O (unwritten conversion, the on-disk size) are queued from bio completion
+ * to one work item on a WQ_MEM_RECLAIM workqueue, which sorts and merges them
+ * and calls done() for each before ending folio writeback.
+ */
+struct rext4_wbq;
+struct rext4_wbq *rext4_wbq_create(const char *id,
+				   int (*done)(struct inode *, loff_t, u64, bool, int));
+void rext4_wbq_flush(struct rext4_wbq *q);
+void rext4_wbq_destroy(struct rext4_wbq *q);
+/* writeback_submit: the ioend goes to `q` at completion when q != NULL. */
+int rext4_ioend_submit(struct iomap_writepage_ctx *wpc, int error,
+		       struct rext4_wbq *q);
+struct inode *rext4_wpc_inode(const struct iomap_writepage_ctx *wpc);
+struct iomap *rext4_wpc_iomap(struct iomap_writepage_ctx *wpc);
+/* The ioend being built: its range and whether it is unwritten. */
+bool rext4_wpc_pending(const struct iomap_writepage_ctx *wpc, loff_t *pos,
+		       u64 *size, bool *unwritten);
+int rext4_writepages(struct address_space *mapping, struct writeback_control *wbc,
+		     const struct iomap_writeback_ops *ops);
+/* page_mkwrite: freeze protection, time update, invalidate_lock shared. */
+unsigned int rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops);
+int rext4_mmap_prepare(struct vm_area_desc *desc,
+		       const struct vm_operations_struct *vm_ops);
+/* fsync's data part: file_write_and_wait_range(). */
+int rext4_fsync_data(struct file *file, loff_t start, loff_t end);
+/*
+ * The page-cache side of a size change, under i_rwsem: growing zeroes and
+ * writes the old EOF block's tail; shrinking zeroes and writes the new EOF
+ * block's tail, then truncates the cache under invalidate_lock.
+ */
+int rext4_setsize_pagecache(struct inode *inode, loff_t newsize,
+			    const struct iomap_ops *ops,
+			    const struct iomap_write_ops *wops);
 
 #endif

@@ -4,7 +4,7 @@
 //! state kept beside each VFS inode (`struct ext4_inode_info`).
 
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::{new_spinlock, prelude::*, str::CStr, sync::SpinLock};
+use kernel::{new_mutex, new_spinlock, prelude::*, str::CStr, sync::Mutex, sync::SpinLock};
 
 use crate::error::corrupt;
 use crate::extent_status::EsCache;
@@ -75,6 +75,15 @@ pub(crate) struct InodeInfo {
     /// The last transaction that changed this inode (fsync waits for it;
     /// ext4's `i_sync_tid`).
     pub(crate) tid: Atomic<u32>,
+    /// Orders changes to a regular file's block map against walks of it
+    /// (ext4's `i_data_sem`): writers hold it inside their transaction,
+    /// around the tree change and the refresh of `root` and the cache;
+    /// readers hold it across a walk that misses the cache and the fill.
+    #[pin]
+    pub(crate) data_lock: Mutex<()>,
+    /// The size on disk (`i_disksize`): the VFS size runs ahead of it
+    /// until writeback completes. Changed under `data_lock`.
+    pub(crate) disksize: Atomic<u64>,
 }
 
 impl InodeInfo {
@@ -85,6 +94,8 @@ impl InodeInfo {
             d: DiskFields::default(),
             crtime: None,
             tid: Atomic::new(0),
+            data_lock <- new_mutex!((), "rext4_data"),
+            disksize: Atomic::new(0),
         }? Error)
     }
 
@@ -220,6 +231,7 @@ fn iget_as(sb: &SuperBlock<Rext4Fs>, ino: u32, how: IgetKind) -> Result<ARef<Ino
         *this.root.lock() = di.i_block;
         *this.d = d;
         *this.crtime = di.crtime().map(ts);
+        this.disksize.store(size, Relaxed);
     }
     new.init(&params)
 }

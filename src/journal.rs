@@ -276,6 +276,16 @@ pub(crate) fn run<R>(
     }
 }
 
+/// Credits for a transaction that works in steps within a budget: `want`,
+/// or half of what the journal lets one handle reserve if that is less
+/// (jbd2 refuses a handle larger than its limit, loudly).
+pub(crate) fn budget(sb: &SuperBlock<Rext4Fs>, want: u32) -> u32 {
+    match &sb.info().journal {
+        Some(j) => want.min(j.max_credits() / 2).max(1),
+        None => want,
+    }
+}
+
 /// After an `ENOSPC`: if blocks freed by transactions not yet committed
 /// are waiting ([`Pending`]), commits them and says so, so the caller can
 /// try once more (ext4 retries allocations after a commit the same way,

@@ -36,6 +36,15 @@ pub(crate) fn map_blocks(inode: &Inode<Rext4Fs>, lblk: u32) -> Result<(Es, u64)>
             return Ok((e, es.seq()));
         }
     }
+    // A walk that misses the cache runs under the data lock, so no tree
+    // change is seen half done and what it caches is still true.
+    let _walk = info.data_lock.lock();
+    {
+        let es = info.es.lock();
+        if let Some(e) = es.lookup(lblk) {
+            return Ok((e, es.seq()));
+        }
+    }
     let sbi = inode.sb().info();
     let i_block = *info.root.lock();
     let e = BlockMap {

@@ -32,15 +32,21 @@ fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResul
     let di = read_inode(tx, geo, ino)?;
     let t = |t: crate::ondisk::inode::Timestamp| (t.sec, t.nsec);
     let old_size = inode.size();
+    // A regular file's size is the VFS's: writes raise it before the
+    // disk hears of it (at writeback), and truncate sets both.
+    let size = match inode.is_reg() {
+        true => None,
+        false => Some(di.i_size(geo)),
+    };
     inode.set_from_disk(
         di.i_links_count.into(),
-        di.i_size(geo),
+        size,
         di.blocks(geo),
         [t(di.atime()), t(di.mtime()), t(di.ctime())],
     );
     let data = inode.data();
     let mut root = data.root.lock();
-    let grew = old_size != di.i_size(geo);
+    let grew = !inode.is_reg() && old_size != di.i_size(geo);
     if *root != di.i_block || grew {
         // A directory grew (in the root, or in a leaf block of a deeper
         // tree): the cached mappings are stale, and so are iomap cookies
@@ -53,7 +59,7 @@ fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResul
 }
 
 /// Records that transaction `tid` changed `inode` (fsync waits for it).
-fn changed_in(inode: &Inode<Rext4Fs>, tid: Option<u32>) {
+pub(crate) fn changed_in(inode: &Inode<Rext4Fs>, tid: Option<u32>) {
     if let Some(tid) = tid {
         inode.data().tid.store(tid, Relaxed);
     }
@@ -62,7 +68,7 @@ fn changed_in(inode: &Inode<Rext4Fs>, tid: Option<u32>) {
 /// The errno for a failed transaction, reporting what needs reporting:
 /// corruption follows `errors=` ([`crate::super_::fs_error`]), a layout
 /// rext4 cannot change yet is named once in a while.
-fn failed(inode: &Inode<Rext4Fs>, f: Failure) -> Error {
+pub(crate) fn failed(inode: &Inode<Rext4Fs>, f: Failure) -> Error {
     let sb = inode.sb();
     match f.err {
         DiskError::Corrupt(_) | DiskError::BadChecksum(_) => {
@@ -88,7 +94,7 @@ fn failed(inode: &Inode<Rext4Fs>, f: Failure) -> Error {
     f.errno
 }
 
-fn ino32(inode: &Inode<Rext4Fs>) -> Result<u32> {
+pub(crate) fn ino32(inode: &Inode<Rext4Fs>) -> Result<u32> {
     u32::try_from(inode.ino()).map_err(|_| EINVAL)
 }
 
@@ -337,7 +343,7 @@ pub(crate) fn evict(inode: &Inode<Rext4Fs>) {
     if let Some(d) = disk().map(|di| crate::libext4::extents::depth(&di.i_block)) {
         if d > 0 {
             let is_dir = inode.mode() & 0o170000 == 0o040000;
-            let credits = crate::libext4::extents::steps_credits(d, 16);
+            let credits = crate::journal::budget(sb, crate::libext4::extents::steps_credits(d, 16));
             loop {
                 let r = sb.intwrite(|| {
                     run(sb, credits, |tx| {

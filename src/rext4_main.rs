@@ -26,6 +26,7 @@ mod namei;
 pub mod ondisk;
 mod super_;
 mod vfs;
+mod write;
 mod xattr;
 
 module! {

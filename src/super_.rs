@@ -31,7 +31,7 @@ use crate::ondisk::{
 };
 use crate::vfs::{
     self, DirEmitter, FileAttr, FileSystem, Inode, Mapping, NewSuperBlock, OpenFile, SeqFile,
-    StatFs, StatxAttrs, SuperBlock,
+    StatFs, StatxAttrs, SuperBlock, WbQueue,
 };
 use crate::{dir, error::describe, error::to_kernel, inode, xattr};
 
@@ -95,6 +95,9 @@ pub(crate) struct SbInfo {
     journal_inum: u32,
     /// What an error does: `errors=`, or the super block's `s_errors`.
     pub(crate) errors: Errors,
+    /// Writeback completions that convert extents and raise sizes (a
+    /// read-write mount's).
+    pub(crate) wbq: Option<crate::vfs::WbQueue>,
 }
 
 /// The errno for a super block that fails its checks. ext4's fill_super
@@ -315,6 +318,7 @@ impl SbInfo {
             alloc_lock: KBox::pin_init(new_mutex!(crate::journal::Pending::default()), GFP_KERNEL)?,
             mount_state: disk.s_state,
             writable: false,
+            wbq: None,
             journal_inum: disk.s_journal_inum,
             errors: opts.errors.unwrap_or(match disk.s_errors {
                 1 => Errors::Continue,
@@ -429,6 +433,7 @@ impl SbInfo {
     /// mounted (`ext4_setup_super()`): one more mount, `needs_recovery`.
     fn open_for_write(&mut self, sb: &NewSuperBlock<Rext4Fs>) -> Result {
         let id = sb.id();
+        self.wbq = Some(crate::vfs::WbQueue::new::<Rext4Fs>(id)?);
         let geo = &self.geo;
         if geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) {
             let runs =
@@ -825,7 +830,23 @@ impl FileSystem for Rext4Fs {
     }
 
     fn iomap_begin(i: &Inode<Self>, pos: i64, len: i64, flags: u32) -> Result<Mapping> {
-        crate::file::iomap_begin(i, pos, len, flags)
+        crate::write::iomap_begin(i, pos, len, flags)
+    }
+
+    fn iomap_valid(i: &Inode<Self>, cookie: u64) -> bool {
+        i.data().es.lock().seq() == cookie
+    }
+
+    fn writeback_map(i: &Inode<Self>, pos: i64, len: i64) -> Result<Mapping> {
+        crate::write::writeback_map(i, pos, len)
+    }
+
+    fn ioend_queue(i: &Inode<Self>, pos: i64, size: u64, unwritten: bool) -> Option<&WbQueue> {
+        crate::write::ioend_queue(i, pos, size, unwritten)
+    }
+
+    fn ioend_done(i: &Inode<Self>, pos: i64, size: u64, unwritten: bool, io: Result) -> Result {
+        crate::write::ioend_done(i, pos, size, unwritten, io)
     }
 
     fn getxattr(i: &Inode<Self>, index: u8, name: &[u8], buf: &mut [u8]) -> Result<usize> {
@@ -868,7 +889,7 @@ impl FileSystem for Rext4Fs {
     }
 
     fn set_size(i: &Inode<Self>, size: i64) -> Result {
-        crate::namei::set_size(i, size)
+        crate::write::set_size(i, size)
     }
 
     fn write_inode(i: &Inode<Self>) -> Result {
@@ -882,7 +903,16 @@ impl FileSystem for Rext4Fs {
     fn fsync(i: &Inode<Self>) -> Result {
         let sb = i.sb();
         match &sb.info().journal {
-            Some(j) => j.complete(i.data().tid.load(Relaxed)),
+            // The data is on the device (the caller waited for it): the
+            // transaction that mapped it, then the device's cache (data
+            // overwritten in place has no transaction to flush it).
+            Some(j) => {
+                j.complete(i.data().tid.load(Relaxed))?;
+                match sb.info().opts.nobarrier {
+                    true => Ok(()),
+                    false => sb.flush_device(),
+                }
+            }
             None if sb.info().writable => sb.sync_device(),
             None => Ok(()),
         }
@@ -901,6 +931,10 @@ impl FileSystem for Rext4Fs {
             return;
         }
         let id = sb.id();
+        // Every writeback completion has ended before the journal goes.
+        if let Some(q) = &info.wbq {
+            q.flush();
+        }
         let journal = info.journal.as_ref().map(|j| j.destroy(unmounting));
         if let Some(Err(e)) = journal {
             pr_err!(

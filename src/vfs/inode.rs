@@ -214,7 +214,7 @@ impl<T: FileSystem> Inode<T> {
     pub(crate) fn set_from_disk(
         &self,
         nlink: u32,
-        size: i64,
+        size: Option<i64>,
         blocks: u64,
         [a, m, c]: [(i64, u32); 3],
     ) {
@@ -224,10 +224,32 @@ impl<T: FileSystem> Inode<T> {
         // whole, as with the C helpers.
         unsafe {
             bindings::set_nlink(inode, nlink);
-            bindings::rext4_i_size_write(inode, size);
+            if let Some(size) = size {
+                bindings::rext4_i_size_write(inode, size);
+            }
             (*inode).i_blocks = blocks;
             bindings::rext4_inode_set_times(inode, a.0, a.1, m.0, m.1, c.0, c.1);
         }
+    }
+
+    /// Sets `i_blocks` (512-byte units) after the block map changed.
+    pub(crate) fn set_blocks(&self, blocks: u64) {
+        // SAFETY: the inode is live; writers hold the inode's data lock,
+        // readers (stat) see the field whole.
+        unsafe { (*self.as_raw()).i_blocks = blocks };
+    }
+
+    /// The page-cache side of a size change to `size` of a regular file
+    /// (the caller holds `i_rwsem`): the old or new EOF block's tail
+    /// zeroed and written, `i_size` set, the cache past it dropped. The
+    /// blocks past the new size may be freed after this returns.
+    pub(crate) fn setsize_pagecache(&self, size: i64) -> Result {
+        let ops = super::tables::ops::<T>();
+        // SAFETY: a live regular file of ours whose `i_rwsem` the caller
+        // holds (setattr); the ops tables are static.
+        kernel::error::to_result(unsafe {
+            bindings::rext4_setsize_pagecache(self.as_raw(), size, &ops.iomap_write, &ops.write_ops)
+        })
     }
 
     pub(crate) fn sb(&self) -> &SuperBlock<T> {

@@ -224,6 +224,13 @@ impl<M: JournalMap> Journal<M> {
 
     /// Starts a handle that may dirty up to `credits` buffers; blocks while
     /// the journal has no room (jbd2 commits and checkpoints to make it).
+    /// The most credits one handle may reserve.
+    pub(crate) fn max_credits(&self) -> u32 {
+        // SAFETY: a loaded journal; reads two of its fields.
+        let n = unsafe { bindings::rext4_journal_max_credits(self.raw.as_ptr()) };
+        u32::try_from(n).unwrap_or(0)
+    }
+
     pub(crate) fn start(&self, credits: u32) -> Result<Handle<'_>> {
         // Handles nest in jbd2, but rext4's locks taken inside one do not:
         // a second handle on this task is a bug.

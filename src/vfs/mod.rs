@@ -32,7 +32,7 @@ pub(crate) use buffer::BufferHead;
 pub(crate) use dir::DirEmitter;
 pub(crate) use file::OpenFile;
 pub(crate) use inode::{FileAttr, Iget, Inode, InodeAttrs, InodeKind, InodeParams, StatxAttrs};
-pub(crate) use iomap::{Mapping, MappingKind};
+pub(crate) use iomap::{Mapping, MappingKind, WbQueue};
 pub(crate) use seq::SeqFile;
 pub(crate) use super_block::{NewSuperBlock, StatFs, SuperBlock};
 
@@ -92,8 +92,22 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// know. `arg` is the caller's argument as a user pointer.
     fn ioctl(file: &OpenFile<'_, Self>, cmd: u32, arg: UserPtr, compat: bool) -> Result<i64>;
 
-    /// Maps the file range at `pos` (bytes) for iomap.
+    /// Maps the file range at `pos` (bytes) for iomap; with `IOMAP_WRITE`
+    /// in `flags` (a write or a write fault), holes get blocks.
     fn iomap_begin(inode: &Inode<Self>, pos: i64, len: i64, flags: u32) -> Result<Mapping>;
+    /// Whether a mapping made under `cookie` still holds (`iomap_valid`,
+    /// asked with the folio locked).
+    fn iomap_valid(inode: &Inode<Self>, cookie: u64) -> bool;
+    /// The blocks writeback writes the dirty data at `pos` to (no
+    /// allocation: a write placed them), as far as `len` bytes.
+    fn writeback_map(inode: &Inode<Self>, pos: i64, len: i64) -> Result<Mapping>;
+    /// The queue an ioend of `inode` at `pos..pos + size` goes to when its
+    /// I/O completes, if it needs the file system then (`None`: iomap ends
+    /// it alone).
+    fn ioend_queue(inode: &Inode<Self>, pos: i64, size: u64, unwritten: bool) -> Option<&WbQueue>;
+    /// The I/O of a queued ioend completed with `io`: the file system's
+    /// part of the completion. An error fails the folios' writeback.
+    fn ioend_done(inode: &Inode<Self>, pos: i64, size: u64, unwritten: bool, io: Result) -> Result;
 
     /// Value of the xattr `prefix`+`name` into `buf` (or its size when `buf`
     /// is empty); `ENODATA` when absent.

@@ -100,6 +100,12 @@ impl<T: FileSystem> NewSuperBlock<T> {
         r
     }
 
+    /// Flushes the device's volatile cache.
+    pub(crate) fn flush_device(&self) -> Result {
+        // SAFETY: the super block is live with its device open.
+        kernel::error::to_result(unsafe { bindings::rext4_flush_bdev(self.as_raw()) })
+    }
+
     /// Writes the device's dirty buffers and flushes its cache.
     pub(crate) fn sync_device(&self) -> Result {
         // SAFETY: the super block is live with its device open.

@@ -36,6 +36,11 @@ pub(crate) struct Ops {
     pub(crate) special_iops: bindings::inode_operations,
     /// Lookup-only mappings: read, readahead, FIEMAP, SEEK_HOLE/DATA, bmap.
     pub(crate) iomap_read: bindings::iomap_ops,
+    /// Mappings for writes, write faults and zeroing: holes get blocks.
+    pub(crate) iomap_write: bindings::iomap_ops,
+    pub(crate) write_ops: bindings::iomap_write_ops,
+    pub(crate) wb_ops: bindings::iomap_writeback_ops,
+    pub(crate) vm_ops: bindings::vm_operations_struct,
     pub(crate) xattr_user: bindings::xattr_handler,
     pub(crate) xattr_trusted: bindings::xattr_handler,
     pub(crate) xattr_security: bindings::xattr_handler,
@@ -136,9 +141,11 @@ impl<T: FileSystem> Tables<T> {
             open: Some(bindings::rext4_file_open),
             llseek: Some(llseek::<T>),
             read_iter: Some(read_iter::<T>),
+            write_iter: Some(write_iter::<T>),
             fsync: Some(fsync::<T>),
-            mmap_prepare: Some(bindings::generic_file_readonly_mmap_prepare),
+            mmap_prepare: Some(mmap_prepare::<T>),
             splice_read: Some(bindings::filemap_splice_read),
+            splice_write: Some(bindings::iter_file_splice_write),
             unlocked_ioctl: Some(unlocked_ioctl::<T>),
             compat_ioctl: Some(compat_ioctl::<T>),
             ..zeroed!()
@@ -147,6 +154,8 @@ impl<T: FileSystem> Tables<T> {
             read_folio: Some(read_folio::<T>),
             readahead: Some(readahead::<T>),
             bmap: Some(bmap::<T>),
+            writepages: Some(writepages::<T>),
+            dirty_folio: Some(bindings::iomap_dirty_folio),
             invalidate_folio: Some(bindings::iomap_invalidate_folio),
             release_folio: Some(bindings::iomap_release_folio),
             migrate_folio: Some(bindings::filemap_migrate_folio),
@@ -179,6 +188,24 @@ impl<T: FileSystem> Tables<T> {
         },
         iomap_read: bindings::iomap_ops {
             iomap_begin: Some(iomap_begin::<T>),
+            ..zeroed!()
+        },
+        iomap_write: bindings::iomap_ops {
+            iomap_begin: Some(iomap_begin::<T>),
+            ..zeroed!()
+        },
+        write_ops: bindings::iomap_write_ops {
+            iomap_valid: Some(iomap_valid::<T>),
+            ..zeroed!()
+        },
+        wb_ops: bindings::iomap_writeback_ops {
+            writeback_range: Some(writeback_range::<T>),
+            writeback_submit: Some(writeback_submit::<T>),
+        },
+        vm_ops: bindings::vm_operations_struct {
+            fault: Some(bindings::filemap_fault),
+            map_pages: Some(bindings::filemap_map_pages),
+            page_mkwrite: Some(page_mkwrite::<T>),
             ..zeroed!()
         },
         xattr_user: xattr_handler::<T>(c"user.", super::xattr::index::USER),
@@ -583,31 +610,183 @@ unsafe extern "C" fn iomap_begin<T: FileSystem>(
 ) -> c_int {
     // SAFETY: iomap passes a live inode of ours.
     let inode = unsafe { Inode::<T>::from_raw(inode) };
-    let m: Mapping = match T::iomap_begin(inode, pos, length, flags) {
-        Ok(m) => m,
-        Err(e) => return e.to_errno(),
-    };
+    match T::iomap_begin(inode, pos, length, flags) {
+        // SAFETY: `iomap` is the iterator's mapping for us to fill.
+        Ok(m) => unsafe { fill_iomap(inode, iomap, &m) },
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Fills iomap's `struct iomap` from a mapping of `inode`.
+///
+/// # Safety
+///
+/// `iomap` must be a mapping iomap handed us to fill.
+unsafe fn fill_iomap<T: FileSystem>(
+    inode: &Inode<T>,
+    iomap: *mut bindings::iomap,
+    m: &Mapping,
+) -> c_int {
     let (ty, addr) = match m.kind {
         MappingKind::Hole => (bindings::IOMAP_HOLE, u64::MAX),
         MappingKind::Mapped(a) => (bindings::IOMAP_MAPPED, a),
         MappingKind::Unwritten(a) => (bindings::IOMAP_UNWRITTEN, a),
     };
-    // SAFETY: `iomap` is the iterator's mapping for us to fill; `i_sb` of a
-    // live inode is live, and its `s_bdev` is set for block file systems.
+    let mut flags = 0;
+    if m.merged {
+        flags |= bindings::IOMAP_F_MERGED;
+    }
+    if m.new {
+        flags |= bindings::IOMAP_F_NEW;
+    }
+    // SAFETY: by the function's contract; `i_sb` of a live inode is live,
+    // and its `s_bdev` is set for block file systems.
     unsafe {
         (*iomap).addr = addr;
         (*iomap).offset = m.offset;
         (*iomap).length = m.length;
         (*iomap).type_ = ty as u16;
-        (*iomap).flags = if m.merged {
-            bindings::IOMAP_F_MERGED as u16
-        } else {
-            0
-        };
+        (*iomap).flags = flags as u16;
         (*iomap).bdev = (*(*inode.as_raw()).i_sb).s_bdev;
         (*iomap).validity_cookie = m.cookie;
     }
     0
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn iomap_valid<T: FileSystem>(
+    inode: *mut bindings::inode,
+    iomap: *const bindings::iomap,
+) -> bool {
+    // SAFETY: iomap passes a live inode of ours and the mapping it holds.
+    unsafe { T::iomap_valid(Inode::<T>::from_raw(inode), (*iomap).validity_cookie) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn writeback_range<T: FileSystem>(
+    wpc: *mut bindings::iomap_writepage_ctx,
+    folio: *mut bindings::folio,
+    pos: u64,
+    len: c_uint,
+    end_pos: u64,
+) -> isize {
+    // SAFETY: iomap passes its writeback context for one of our inodes,
+    // with the folio locked under writeback; the cached mapping in it is
+    // ours to reuse or replace.
+    unsafe {
+        let inode = Inode::<T>::from_raw(bindings::rext4_wpc_inode(wpc));
+        let iomap = bindings::rext4_wpc_iomap(wpc);
+        let Ok(p) = i64::try_from(pos) else {
+            return EIO.to_errno() as isize;
+        };
+        let cached = p >= (*iomap).offset
+            && (pos - (*iomap).offset as u64) < (*iomap).length
+            && T::iomap_valid(inode, (*iomap).validity_cookie);
+        if !cached {
+            // As far as the folio's end, or the file's if that is further:
+            // one mapping serves a run of folios over one extent.
+            let want = (end_pos.max(inode.size() as u64)).saturating_sub(pos).max(len.into());
+            let m = match T::writeback_map(inode, p, want as i64) {
+                Ok(m) => m,
+                Err(e) => return e.to_errno() as isize,
+            };
+            fill_iomap(inode, iomap, &m);
+        }
+        bindings::iomap_add_to_ioend(wpc, folio, p, end_pos as i64, len)
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn writeback_submit<T: FileSystem>(
+    wpc: *mut bindings::iomap_writepage_ctx,
+    error: c_int,
+) -> c_int {
+    // SAFETY: iomap passes its writeback context with an ioend built.
+    unsafe {
+        let inode = Inode::<T>::from_raw(bindings::rext4_wpc_inode(wpc));
+        let (mut pos, mut size, mut unwritten) = (0i64, 0u64, false);
+        let q = match bindings::rext4_wpc_pending(wpc, &mut pos, &mut size, &mut unwritten) {
+            true => T::ioend_queue(inode, pos, size, unwritten).map_or(ptr::null_mut(), |q| q.as_raw()),
+            false => ptr::null_mut(),
+        };
+        bindings::rext4_ioend_submit(wpc, error, q)
+    }
+}
+
+/// The completion of a queued ioend, called by the queue's work item.
+///
+/// # Safety
+///
+/// Called only by a [`super::WbQueue`] of a `T` mount, for an inode of
+/// ours under writeback (it stays live until the ioend ends).
+pub(crate) unsafe extern "C" fn ioend_done<T: FileSystem>(
+    inode: *mut bindings::inode,
+    pos: i64,
+    size: u64,
+    unwritten: bool,
+    err: c_int,
+) -> c_int {
+    // SAFETY: by the function's contract.
+    let inode = unsafe { Inode::<T>::from_raw(inode) };
+    let io = match err {
+        0 => Ok(()),
+        e => Err(Error::from_errno(e)),
+    };
+    errno(T::ioend_done(inode, pos, size, unwritten, io))
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn writepages<T: FileSystem>(
+    mapping: *mut bindings::address_space,
+    wbc: *mut bindings::writeback_control,
+) -> c_int {
+    // SAFETY: the VFS passes the mapping of one of our regular files.
+    unsafe { bindings::rext4_writepages(mapping, wbc, &ops::<T>().wb_ops) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn write_iter<T: FileSystem>(
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+) -> isize {
+    let ops = ops::<T>();
+    // SAFETY: the VFS passes a live kiocb on a regular file of ours open
+    // for writing, under freeze protection, and the source iterator.
+    unsafe { bindings::rext4_buffered_write_iter(iocb, from, &ops.iomap_write, &ops.write_ops) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn mmap_prepare<T: FileSystem>(desc: *mut bindings::vm_area_desc) -> c_int {
+    // SAFETY: the VFS passes the description of a mapping of our file.
+    unsafe { bindings::rext4_mmap_prepare(desc, &ops::<T>().vm_ops) }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn page_mkwrite<T: FileSystem>(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+    // SAFETY: the fault handler passes a write fault on a shared mapping
+    // of one of our files.
+    unsafe { bindings::rext4_page_mkwrite(vmf, &ops::<T>().iomap_write) }
 }
 
 /// # Safety
@@ -1006,12 +1185,19 @@ unsafe extern "C" fn setattr<T: FileSystem>(
 /// arguments its C prototype documents.
 unsafe extern "C" fn fsync<T: FileSystem>(
     file: *mut bindings::file,
-    _start: i64,
-    _end: i64,
+    start: i64,
+    end: i64,
     _datasync: c_int,
 ) -> c_int {
-    // SAFETY: the VFS passes an open file of ours.
-    let inode = unsafe { Inode::<T>::from_raw(bindings::rext4_file_inode(file)) };
+    // SAFETY: the VFS passes an open file of ours and the range to sync;
+    // the data goes first, and its completions record their transaction.
+    let inode = unsafe {
+        let e = bindings::rext4_fsync_data(file, start, end);
+        if e != 0 {
+            return e;
+        }
+        Inode::<T>::from_raw(bindings::rext4_file_inode(file))
+    };
     errno(T::fsync(inode))
 }
 
