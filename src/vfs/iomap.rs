@@ -55,7 +55,10 @@ impl WbQueue {
         // SAFETY: `id` is NUL-terminated; the callback is a trampoline
         // with the prototype the queue calls.
         let q = unsafe {
-            crate::bindings::rext4_wbq_create(id.as_ptr().cast(), Some(super::tables::ioend_done::<T>))
+            crate::bindings::rext4_wbq_create(
+                kernel::str::CStrExt::as_char_ptr(id),
+                Some(super::tables::ioend_done::<T>),
+            )
         };
         core::ptr::NonNull::new(q)
             .map(Self)

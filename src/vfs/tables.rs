@@ -691,7 +691,9 @@ unsafe extern "C" fn writeback_range<T: FileSystem>(
         if !cached {
             // As far as the folio's end, or the file's if that is further:
             // one mapping serves a run of folios over one extent.
-            let want = (end_pos.max(inode.size() as u64)).saturating_sub(pos).max(len.into());
+            let want = (end_pos.max(inode.size() as u64))
+                .saturating_sub(pos)
+                .max(len.into());
             let m = match T::writeback_map(inode, p, want as i64) {
                 Ok(m) => m,
                 Err(e) => return e.to_errno() as isize,
@@ -715,7 +717,9 @@ unsafe extern "C" fn writeback_submit<T: FileSystem>(
         let inode = Inode::<T>::from_raw(bindings::rext4_wpc_inode(wpc));
         let (mut pos, mut size, mut unwritten) = (0i64, 0u64, false);
         let q = match bindings::rext4_wpc_pending(wpc, &mut pos, &mut size, &mut unwritten) {
-            true => T::ioend_queue(inode, pos, size, unwritten).map_or(ptr::null_mut(), |q| q.as_raw()),
+            true => {
+                T::ioend_queue(inode, pos, size, unwritten).map_or(ptr::null_mut(), |q| q.as_raw())
+            }
             false => ptr::null_mut(),
         };
         bindings::rext4_ioend_submit(wpc, error, q)
@@ -783,7 +787,9 @@ unsafe extern "C" fn mmap_prepare<T: FileSystem>(desc: *mut bindings::vm_area_de
 ///
 /// Called only by the kernel, through the operations table it sits in, with the
 /// arguments its C prototype documents.
-unsafe extern "C" fn page_mkwrite<T: FileSystem>(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+unsafe extern "C" fn page_mkwrite<T: FileSystem>(
+    vmf: *mut bindings::vm_fault,
+) -> bindings::vm_fault_t {
     // SAFETY: the fault handler passes a write fault on a shared mapping
     // of one of our files.
     unsafe { bindings::rext4_page_mkwrite(vmf, &ops::<T>().iomap_write) }
