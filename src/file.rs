@@ -2,13 +2,16 @@
 
 //! Regular files: the iomap mapping callback behind `read_folio`,
 //! `readahead`, `O_DIRECT` reads, FIEMAP, SEEK_HOLE/SEEK_DATA and `bmap`
-//! (`ext4_iomap_buffered_read_begin()`, seed patch 05).
+//! (`ext4_iomap_buffered_read_begin()`, seed patch 05); and the target of
+//! a slow symlink.
 
 use kernel::prelude::*;
 
+use crate::error::corrupt;
 use crate::extent_status::EsKind;
 use crate::inode::EXT4_EXTENTS_FL;
 use crate::map::map_blocks;
+use crate::ondisk::Error as DiskError;
 use crate::super_::Rext4Fs;
 use crate::vfs::{Inode, Mapping, MappingKind};
 
@@ -46,4 +49,43 @@ pub(crate) fn iomap_begin(
         merged,
         new: false,
     })
+}
+
+/// A slow symlink's target, as `ext4_get_link()` reads it: logical block 0
+/// through the buffer cache (where a target just written through the
+/// journal already is, before it reaches its home block), cut at the size
+/// and at the first NUL (`nd_terminate_link()`), then NUL-terminated. A
+/// symlink without its block is corrupt (`EFSCORRUPTED`, as ext4's "bad
+/// symlink").
+pub(crate) fn slow_link(inode: &Inode<Rext4Fs>) -> Result<KVec<u8>> {
+    let sb = inode.sb();
+    let bs = sb.info().geo.block_size as usize;
+    let (es, _) = map_blocks(inode, 0)?;
+    let blk = match es.kind {
+        EsKind::Written(p) | EsKind::Unwritten(p) => p,
+        EsKind::Hole | EsKind::Delayed => {
+            return Err(corrupt(
+                sb.id(),
+                inode.ino(),
+                0,
+                DiskError::Corrupt("symlink without its block"),
+            ))
+        }
+    };
+    let bh = sb.bread(blk)?;
+    let data = bh.data();
+    let size = usize::try_from(inode.size())
+        .unwrap_or(0)
+        .min(bs.saturating_sub(1))
+        .min(data.len());
+    let head = data.get(..size).unwrap_or(&[]);
+    let head = head
+        .iter()
+        .position(|&b| b == 0)
+        .and_then(|n| head.get(..n))
+        .unwrap_or(head);
+    let mut v = KVec::with_capacity(head.len() + 1, GFP_KERNEL)?;
+    v.extend_from_slice(head, GFP_KERNEL)?;
+    v.push(0, GFP_KERNEL)?;
+    Ok(v)
 }

@@ -135,6 +135,11 @@ void rext4_inode_set_cached_link(struct inode *inode, char *link, int len)
 	inode_set_cached_link(inode, link, len);
 }
 
+void rext4_set_delayed_kfree(struct delayed_call *done, void *p)
+{
+	set_delayed_call(done, kfree_link, p);
+}
+
 loff_t rext4_i_size_read(const struct inode *inode)
 {
 	return i_size_read(inode);

@@ -48,6 +48,8 @@ void rext4_inode_cache_free(struct kmem_cache *cache, void *obj);
 void rext4_inode_cache_destroy(struct kmem_cache *cache);
 
 bool rext4_inode_is_new(struct inode *inode);
+struct delayed_call;
+void rext4_set_delayed_kfree(struct delayed_call *done, void *p);
 void rext4_inode_set_cached_link(struct inode *inode, char *link, int len);
 loff_t rext4_i_size_read(const struct inode *inode);
 void rext4_i_size_write(struct inode *inode, loff_t size);

@@ -146,11 +146,7 @@ pub(crate) fn create(
                 NewKind::Symlink(t) if t.len() < crate::ondisk::inode::EXT4_I_BLOCK_SIZE => {
                     namei::create_special(tx, geo, dino, name, &n, Special::FastSymlink(t))?
                 }
-                NewKind::Symlink(_) => {
-                    return Err(DiskError::Unsupported(
-                        "symlink targets of 60 bytes or more (slow symlinks)",
-                    ))
-                }
+                NewKind::Symlink(t) => namei::create_slow_symlink(tx, geo, dino, name, &n, t)?,
             };
             if ino.is_some() {
                 refresh(tx, geo, dir)?;
@@ -342,7 +338,8 @@ pub(crate) fn evict(inode: &Inode<Rext4Fs>) {
     // root for the final transaction.
     if let Some(d) = disk().map(|di| crate::libext4::extents::depth(&di.i_block)) {
         if d > 0 {
-            let is_dir = inode.mode() & 0o170000 == 0o040000;
+            // Directories' and symlinks' blocks are revoked as they go.
+            let is_dir = matches!(inode.mode() & 0o170000, 0o040000 | 0o120000);
             let credits = crate::journal::budget(sb, crate::libext4::extents::steps_credits(d, 16));
             loop {
                 let r = sb.intwrite(|| {

@@ -825,6 +825,10 @@ impl FileSystem for Rext4Fs {
         i.data().fast_link()
     }
 
+    fn slow_link(i: &Inode<Self>) -> Result<KVec<u8>> {
+        crate::file::slow_link(i)
+    }
+
     fn btime(i: &Inode<Self>) -> Option<(i64, u32)> {
         i.data().crtime
     }

@@ -424,6 +424,70 @@ pub fn create_special<T: Trans>(
     new_leaf(tx, geo, (dir, name), n, (mode, ft), Some(&body))
 }
 
+/// Creates `name` in `dir` as a symlink whose target does not fit in the
+/// inode: a "slow" symlink, as `ext4_symlink()` makes one with
+/// `ext4_init_symlink_block()`. One block, mapped by the inode's extent
+/// root, holds the target (no NUL in it, shorter than a block) followed by
+/// zeros; it goes through the transaction as metadata, as ext4 journals
+/// it, so it is readable through the buffer cache at once and revoked
+/// when freed. `Ok(None)` when there is no free inode or block (`ENOSPC`;
+/// nothing is left allocated then).
+pub fn create_slow_symlink<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: u32,
+    name: &[u8],
+    n: &NewInode,
+    target: &[u8],
+) -> Result<Option<u32>> {
+    let len = u32::try_from(target.len()).map_err(|_| Error::OutOfRange("symlink target"))?;
+    if target.is_empty() || len >= geo.block_size || target.contains(&0) {
+        return Err(Error::OutOfRange("symlink target"));
+    }
+    let d = read_inode(tx, geo, dir)?;
+    let parent = Dir {
+        ino: dir,
+        inode: &d,
+    };
+    let slot = find_target(tx, geo, parent, name)?;
+    let group = geo.inode_location(dir)?.group;
+    let goal = geo.group_first_block(group)?;
+    let Some(ino) = alloc_inode(tx, geo, group, false)? else {
+        return Ok(None);
+    };
+    let Some(blk) = alloc_block(tx, geo, goal)? else {
+        free_inode(tx, geo, ino, false)?;
+        return Ok(None);
+    };
+    let mut i_block = [0u8; EXT4_I_BLOCK_SIZE];
+    empty_extent_root(&mut i_block)?;
+    root_append(&mut i_block, geo, 0, blk)?;
+    init_inode(tx, geo, ino, n, S_IFLNK, 1, None)?;
+    let buf = tx.new_block(blk)?;
+    tx.edit(&buf, |b| {
+        b.fill(0);
+        b.get_mut(..target.len())
+            .ok_or(Error::OutOfRange("symlink target"))
+            .map(|head| head.copy_from_slice(target))
+    })??;
+    let sectors = geo.block_size >> 9;
+    edit_inode(tx, geo, ino, |i| {
+        i.i_block = i_block;
+        i.i_size_lo = len;
+        i.i_blocks_lo = sectors;
+    })?;
+    add_record(
+        tx,
+        geo,
+        parent,
+        slot,
+        (name, ino, EXT4_FT_SYMLINK),
+        n.now,
+        false,
+    )?;
+    Ok(Some(ino))
+}
+
 /// The directory-entry file type of an inode (`ext4_set_de_type()`).
 fn dirent_type(i: &Inode) -> Result<u8> {
     Ok(match i.file_type()? {
@@ -577,6 +641,10 @@ fn evict<T: Trans>(
     is_dir: bool,
 ) -> Result<()> {
     let mut root = victim.i_block;
+    // A directory's and a slow symlink's blocks went through the journal
+    // as metadata: they are revoked as they are freed (ext4 frees them
+    // with EXT4_FREE_BLOCKS_METADATA).
+    let revoke = is_dir || victim.file_type()? == FileType::Symlink;
     if victim.has_flag(EXT4_EXTENTS_FL) {
         let mut t = Tree {
             ino,
@@ -586,7 +654,7 @@ fn evict<T: Trans>(
             blocks: 0,
         };
         let mut budget = u32::MAX;
-        if !remove_from(tx, geo, &mut t, 0, is_dir, &mut budget)? {
+        if !remove_from(tx, geo, &mut t, 0, revoke, &mut budget)? {
             return Err(Error::Corrupt("extent tree removal stopped"));
         }
     }

@@ -79,6 +79,10 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn dir_llseek(dir: &Inode<Self>, cursor: &Self::DirCursor, cookies_32bit: bool) -> Option<i64>;
     /// The target of a symlink stored in the inode ("fast" symlink).
     fn fast_link(inode: &Inode<Self>) -> Result<&CStr>;
+    /// The target of a symlink stored in a block ("slow" symlink), read
+    /// when it is followed: the bytes and a NUL (kmalloc'd: the VFS frees
+    /// it with `kfree_link()`).
+    fn slow_link(inode: &Inode<Self>) -> Result<KVec<u8>>;
     /// Creation time (statx btime), if the inode records one.
     fn btime(inode: &Inode<Self>) -> Option<(i64, u32)>;
     /// Attributes `statx` reports.

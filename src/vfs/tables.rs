@@ -12,7 +12,7 @@
 //! turns the `Result` back into what C expects.
 
 use core::{ffi::c_int, marker::PhantomData, ptr};
-use kernel::ffi::{c_long, c_uint, c_ulong};
+use kernel::ffi::{c_char, c_long, c_uint, c_ulong};
 use kernel::uaccess::UserPtr;
 use kernel::{prelude::*, str::CStr, sync::aref::ARef, types::ForeignOwnable};
 
@@ -172,7 +172,7 @@ impl<T: FileSystem> Tables<T> {
             ..zeroed!()
         },
         symlink_iops: bindings::inode_operations {
-            get_link: Some(bindings::page_get_link),
+            get_link: Some(get_link::<T>),
             getattr: Some(getattr::<T>),
             setattr: Some(setattr::<T>),
             listxattr: Some(listxattr::<T>),
@@ -1018,6 +1018,37 @@ unsafe extern "C" fn mknod<T: FileSystem>(
     };
     // SAFETY: the VFS's mknod contract.
     errno(unsafe { create_as::<T>(idmap, dir, dentry, mode, what) })
+}
+
+/// A slow symlink's target (`ext4_get_link()`): read through the buffer
+/// cache, where a target just written through the journal already is, into
+/// a buffer the VFS frees with `kfree_link()` when it is done with it.
+///
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn get_link<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    inode: *mut bindings::inode,
+    done: *mut bindings::delayed_call,
+) -> *const c_char {
+    // An RCU walk (no dentry) may not sleep: the VFS retries with one.
+    if dentry.is_null() {
+        return errno_ptr(ECHILD);
+    }
+    // SAFETY: the VFS passes a live inode of this file system.
+    let inode = unsafe { Inode::<T>::from_raw(inode) };
+    match T::slow_link(inode) {
+        Ok(v) => {
+            let (p, _, _) = v.into_raw_parts();
+            // SAFETY: `p` is a kmalloc'd, NUL-terminated buffer we give
+            // away; `done` is the caller's delayed call, run once.
+            unsafe { bindings::rext4_set_delayed_kfree(done, p.cast()) };
+            p.cast::<c_char>().cast_const()
+        }
+        Err(e) => errno_ptr(e),
+    }
 }
 
 /// # Safety

@@ -149,7 +149,8 @@ fn created_files_are_what_e2fsck_and_debugfs_see() {
 #[test]
 fn special_inodes_and_deferred_freeing() {
     use rext4_core::libext4::namei::{
-        create_special, free_unlinked, link, mkdir, rename, rmdir_as, unlink_as, Last, Special,
+        create_slow_symlink, create_special, free_unlinked, link, mkdir, rename, rmdir_as,
+        unlink_as, Last, Special,
     };
     let Some(tools) = tools() else { return };
     if tools.e2fsck.is_none() {
@@ -214,6 +215,47 @@ fn special_inodes_and_deferred_freeing() {
         let dev = im.namei("/big").unwrap();
         drop(im);
 
+        // Slow symlinks: the shortest that does not fit in the inode, a
+        // middling one and the longest a block takes; e2fsck checks each
+        // target's length against the size, debugfs dumps the block.
+        let longest = geo.block_size as usize - 1;
+        let slow: Vec<(String, Vec<u8>)> = [60usize, 333, longest]
+            .iter()
+            .map(|&len| {
+                let t = (0..len).map(|i| b"abcdefghij/"[i % 11]).collect();
+                (format!("slow{len}"), t)
+            })
+            .collect();
+        let mut tx = ImageTrans::new(&img, &geo);
+        for (f, t) in &slow {
+            create_slow_symlink(&mut tx, &geo, 2, f.as_bytes(), &n, t)
+                .unwrap()
+                .expect("free inode and block");
+        }
+        // Targets the inode would hold, or a block would not, are refused.
+        assert!(create_slow_symlink(&mut tx, &geo, 2, b"x", &n, &vec![b'a'; longest + 1]).is_err());
+        assert!(create_slow_symlink(&mut tx, &geo, 2, b"x", &n, b"a\0b").is_err());
+        tx.commit();
+        assert_e2fsck_clean(&tools, &img, name);
+        let im = Image::open(&img);
+        for (f, t) in &slow {
+            let ino = im.namei(&format!("/{f}")).expect(f);
+            let stat = debugfs(&tools, &img, [format!("stat <{ino}>")].as_slice(), false);
+            assert!(
+                stat.contains("Type: symlink") && !stat.contains("Fast link"),
+                "{name}: {f}: {stat}"
+            );
+            let out = work.path().join(format!("{f}.dump"));
+            debugfs(
+                &tools,
+                &img,
+                [format!("dump <{ino}> {}", out.display())].as_slice(),
+                false,
+            );
+            assert_eq!(&std::fs::read(&out).unwrap(), t, "{name}: {f}: target");
+        }
+        drop(im);
+
         let mut tx = ImageTrans::new(&img, &geo);
         link(&mut tx, &geo, fifo, (2, b"fifo2"), n.now).unwrap();
         rename(&mut tx, &geo, (2, b"big"), (2, b"big2"), n.now)
@@ -227,7 +269,10 @@ fn special_inodes_and_deferred_freeing() {
         // The kernel's order: names go first, inodes when evicted.
         let mut tx = ImageTrans::new(&img, &geo);
         let mut kept = Vec::new();
-        for f in ["fifo", "fifo2", "sock", "tty", "big2", "link"] {
+        for f in ["fifo", "fifo2", "sock", "tty", "big2", "link"]
+            .into_iter()
+            .chain(slow.iter().map(|(f, _)| f.as_str()))
+        {
             kept.push(
                 unlink_as(&mut tx, &geo, 2, f.as_bytes(), n.now, Last::Keep)
                     .unwrap()

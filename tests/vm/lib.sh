@@ -17,11 +17,16 @@ cleanup() {
 	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
 	# A failed test may leave its own mounts behind: unmount every rext4.
 	awk '$3 == "rext4" {print $2}' /proc/mounts | while read -r m; do umount "$m" 2>/dev/null; done
+	# And whatever it mounted in its work directory (ext4 oracles included).
+	awk -v w="$WORK/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
+		while read -r m; do umount "$m" 2>/dev/null || true; done
 	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done
 	if [ -n "$LOADED" ] && grep -qw rext4 /proc/filesystems; then rmmod rext4 2>/dev/null || true; fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A command that stops the test through set -e says which one it was.
+trap 'echo "FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 # The harness's time limit sends TERM: exit through the cleanup.
 trap 'exit 143' TERM INT
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Power cuts: the in-tree ext4 driver runs a seeded workload on a dm-flakey
-# device (appends, overwrites, truncates, renames, unlinks, a directory grown
-# into an htree, xattrs, files written and fsynced), and at a random moment
+# Power cuts: a writer (the in-tree ext4 driver, then rext4 with
+# buffered_iomap) runs a seeded workload on a dm-flakey device (appends,
+# overwrites, truncates, renames, unlinks, a directory grown past one block
+# (into an htree under ext4), xattrs (ext4 only: rext4 does not write them
+# yet), shared-mmap writes, files written and fsynced), and at a random moment
 # the device starts dropping every write (dm-flakey drop_writes, switched
 # without freezing the file system, as fstests' _flakey_drop_and_remount).
 # What the device holds then is a crash image, replayed in turn by rext4
@@ -11,8 +13,9 @@
 # has the contents it had when its fsync returned, and no file shows the
 # pattern laid down and deleted before the workload (zeros at worst, never
 # stale data). rext4's and ext4's replays must show the same tree.
-# POWERCUT_SEEDS picks the seeds (make check: a few; make crash: 200); each
-# failure names its seed. A seed fixes the workload and the delay before the
+# POWERCUT_SEEDS picks the seeds (make check: a few; make crash: 200) and
+# POWERCUT_WRITERS the writers (default: "ext4 rext4", each seed under each);
+# each failure names its seed and writer. A seed fixes the workload and the delay before the
 # cut; under TCG the point the workload has reached by then varies a little
 # from run to run, so a rerun of a seed cuts near, not exactly at, the same
 # operation.
@@ -21,6 +24,7 @@ load_module
 mnt=$WORK/mnt
 mkdir -p "$mnt"
 seeds=${POWERCUT_SEEDS:-1 2 3}
+writers=${POWERCUT_WRITERS:-ext4 rext4}
 STALE=STALE-DATA-MUST-NEVER-BE-SEEN
 
 manifest() { # the tree below $1: names, types, sizes, links, targets, contents
@@ -33,19 +37,19 @@ check() {
 	local who=$1 img=$2 fs=$3 d out f sum
 	d=$(attach "$img")
 	out=$(mount_errno "$fs" "$d" "$mnt" 1)
-	[ "$out" = OK ] || fail "seed $seed: $who: $fs mount failed: $out"
+	[ "$out" = OK ] || fail "$tag: $who: $fs mount failed: $out"
 	while read -r f sum; do
-		[ -f "$mnt/$f" ] || fail "seed $seed: $who: fsynced file $f is missing"
-		[ "$(sha256sum <"$mnt/$f" | cut -d' ' -f1)" = "$sum" ] || fail "seed $seed: $who: fsynced file $f differs"
+		[ -f "$mnt/$f" ] || fail "$tag: $who: fsynced file $f is missing"
+		[ "$(sha256sum <"$mnt/$f" | cut -d' ' -f1)" = "$sum" ] || fail "$tag: $who: fsynced file $f differs"
 	done <"$WORK/durable"
 	if grep -rlaF "$STALE" "$mnt" >"$WORK/stale"; then
 		cat "$WORK/stale"
-		fail "seed $seed: $who: stale data in the files above"
+		fail "$tag: $who: stale data in the files above"
 	fi
 	manifest "$mnt" >"$WORK/$who.tree"
 	umount "$mnt"
 	losetup -d "$d"
-	e2fsck -fn "$img" >"$WORK/fsck.log" 2>&1 || { cat "$WORK/fsck.log"; fail "seed $seed: $who: e2fsck -fn after the replay"; }
+	e2fsck -fn "$img" >"$WORK/fsck.log" 2>&1 || { cat "$WORK/fsck.log"; fail "$tag: $who: e2fsck -fn after the replay"; }
 }
 
 # fill N: N bytes of text naming the file (bash builtins: no processes).
@@ -61,7 +65,7 @@ workload() {
 	mkdir -p "$mnt/w/big" "$mnt/w/dur"
 	for ((i = 0; i < 60; i++)); do
 		n=$((RANDOM % 20000 + 1))
-		case $((RANDOM % 9)) in
+		case $((RANDOM % 10)) in
 		0 | 1) # a file written once and fsynced: it must survive the cut
 			f=w/dur/f$i
 			fill "durable $i" "$n" >"$mnt/$f"
@@ -73,13 +77,25 @@ workload() {
 		5) [ -e "$mnt/w/s$((i % 8))" ] && mv "$mnt/w/s$((i % 8))" "$mnt/w/s$((RANDOM % 8))" ;;
 		6) rm -f "$mnt/w/s$((RANDOM % 8))" ;;
 		7) for ((j = 0; j < 40; j++)); do : >"$mnt/w/big/entry-with-a-long-name-$i-$j"; done ;;
-		8) [ -e "$mnt/w/log" ] && setfattr -n "user.a$((i % 4))" -v "$n" "$mnt/w/log" ;;
+		8) [ -e "$mnt/w/log" ] && [ "$writer" = ext4 ] && setfattr -n "user.a$((i % 4))" -v "$n" "$mnt/w/log" ;;
+		9) [ -e "$mnt/w/log" ] && python3 -c 'import mmap,os,sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+n = os.fstat(fd).st_size
+if n:
+    m = mmap.mmap(fd, n)
+    o = int(sys.argv[2]) % n
+    m[o:o + 1] = b"M"
+    m.close()' "$mnt/w/log" "$n" ;;
 		esac
 	done
 }
 
 ran=0
+for writer in $writers; do
 for seed in $seeds; do
+	tag="seed $seed, writer $writer"
+	wopts=
+	[ "$writer" = rext4 ] && wopts=-obuffered_iomap
 	: >"$WORK/durable"
 	rm -f "$WORK/cutting"
 	args=
@@ -95,7 +111,7 @@ for seed in $seeds; do
 	rm "$mnt/stale"
 	umount "$mnt"
 	dmsetup create rext4-flakey --table "0 $sectors flakey $d 0 3600 0" || fail "dmsetup create failed"
-	mount -t ext4 /dev/mapper/rext4-flakey "$mnt" || fail "seed $seed: ext4 mount on flakey failed"
+	mount -t "$writer" $wopts /dev/mapper/rext4-flakey "$mnt" || fail "$tag: mount on flakey failed"
 	workload &
 	wl=$!
 	# The cut: 3 to 40 s in (the workload takes longer under TCG).
@@ -113,11 +129,12 @@ for seed in $seeds; do
 	dmesg -C
 	check rext4 "$WORK/rext4.img" rext4
 	check ext4 "$WORK/ext4.img" ext4
-	e2fsck -fy "$WORK/e2fsck.img" >"$WORK/fsck.log" 2>&1 || [ $? -le 1 ] || { cat "$WORK/fsck.log"; fail "seed $seed: e2fsck could not replay"; }
+	e2fsck -fy "$WORK/e2fsck.img" >"$WORK/fsck.log" 2>&1 || [ $? -le 1 ] || { cat "$WORK/fsck.log"; fail "$tag: e2fsck could not replay"; }
 	check e2fsck "$WORK/e2fsck.img" rext4
-	diff "$WORK/ext4.tree" "$WORK/rext4.tree" >"$WORK/tree.diff" || { head -20 "$WORK/tree.diff"; fail "seed $seed: rext4's replay shows another tree than ext4's"; }
-	log "seed $seed: $(wc -l <"$WORK/durable") fsynced files survived, no stale data, rext4 = ext4 = e2fsck replay ($(wc -l <"$WORK/rext4.tree") tree lines)"
+	diff "$WORK/ext4.tree" "$WORK/rext4.tree" >"$WORK/tree.diff" || { head -20 "$WORK/tree.diff"; fail "$tag: rext4's replay shows another tree than ext4's"; }
+	log "$tag: $(wc -l <"$WORK/durable") fsynced files survived, no stale data, rext4 = ext4 = e2fsck replay ($(wc -l <"$WORK/rext4.tree") tree lines)"
 	ran=$((ran + 1))
 done
+done
 unload_module
-log "$ran power cuts (seeds: $seeds), each replayed by rext4, ext4 and e2fsck"
+log "$ran power cuts (seeds: $seeds; writers: $writers), each replayed by rext4, ext4 and e2fsck"

@@ -134,7 +134,7 @@ img=$(new_image crash.img 64M -J size=8)
 d=$(attach "$img")
 # Blocks that held a pattern, freed before the workload: no file may show it.
 mount -t ext4 "$d" "$mnt"
-yes STALE-DATA-MUST-NEVER-BE-SEEN | head -c 20M >"$mnt/stale"
+(yes STALE-DATA-MUST-NEVER-BE-SEEN || true) | head -c 20M >"$mnt/stale"
 rm "$mnt/stale"
 umount "$mnt"
 sectors=$(blockdev --getsz "$d")

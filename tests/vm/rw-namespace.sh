@@ -6,7 +6,8 @@
 #   and nodelalloc), builds a tree (one directory grown to several blocks,
 #   one grown to an extent tree with an index level, its blocks
 #   interleaved with other directories') with mkdir, create, mknod (FIFO,
-#   socket, char and block devices), fast symlinks, hard links, renames
+#   socket, char and block devices), fast and slow symlinks (up to a block
+#   less one byte; a block's worth is ENAMETOOLONG), hard links, renames
 #   (in a directory, across directories, a directory moved, a rename over
 #   an existing file, RENAME_NOREPLACE), unlink, rmdir, chmod, chown and
 #   touch; errnos are ext4's (EEXIST, ENOTEMPTY, ENAMETOOLONG, EINVAL for a
@@ -50,6 +51,7 @@ op, *a = sys.argv[1:]
 try:
     {"mkdir": lambda p: os.mkdir(p), "rmdir": lambda p: os.rmdir(p),
      "rename": lambda a, b: os.rename(a, b), "link": lambda a, b: os.link(a, b),
+     "symlink": lambda t, p: os.symlink(t, p),
      "creat": lambda p: os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY)),
      "noreplace": lambda a, b: __import__("ctypes").CDLL(None, use_errno=True).renameat2(
          -100, a.encode(), -100, b.encode(), 1) == 0 or (_ for _ in ()).throw(
@@ -96,6 +98,18 @@ workload() {
 	"$PY" -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$m/d/sock"
 	ln -s ../a/file-1 "$m/d/sym"
 	ln -s /some/absolute/target/that/is/rather/long/but/fits "$m/d/sym2"
+	# Slow symlinks (the target in a block): 60 bytes, 300, and the
+	# longest a block takes; one is deleted again (its block freed).
+	local bs slow
+	bs=$(stat -f -c %S "$m")
+	for n in 60 300 $((bs - 1)); do
+		slow=$(printf 'p%.0s' $(seq 1 "$n"))
+		ln -s "${slow:0:$((n - 7))}/target" "$m/d/slow-$n"
+		[ "$(readlink "$m/d/slow-$n")" = "${slow:0:$((n - 7))}/target" ] || fail "$name: slow symlink of $n bytes reads back wrong"
+	done
+	ln -s "$slow" "$m/d/slow-gone"
+	rm "$m/d/slow-gone"
+	expect ENAMETOOLONG symlink "${slow}x" "$m/d/too-long"
 	ln "$m/a/file-2" "$m/d/hard"
 	ln "$m/a/file-2" "$m/e/hard2"
 	mv "$m/a/file-3" "$m/a/file-3-renamed"
