@@ -24,6 +24,8 @@
 #include <linux/writeback.h>
 #include <linux/mm.h>
 #include <linux/bio.h>
+#include <linux/list_sort.h>
+#include <linux/sched/mm.h>
 
 #include "helpers.h"
 
@@ -133,6 +135,21 @@ bool rext4_inode_is_new(struct inode *inode)
 void rext4_inode_set_cached_link(struct inode *inode, char *link, int len)
 {
 	inode_set_cached_link(inode, link, len);
+}
+
+bool rext4_may_use_reserve(void)
+{
+	return uid_eq(current_fsuid(), GLOBAL_ROOT_UID) || capable(CAP_SYS_RESOURCE);
+}
+
+int rext4_bdev_freeze(struct super_block *sb)
+{
+	return bdev_freeze(sb->s_bdev);
+}
+
+void rext4_bdev_thaw(struct super_block *sb)
+{
+	bdev_thaw(sb->s_bdev);
 }
 
 void rext4_set_delayed_kfree(struct delayed_call *done, void *p)
@@ -576,30 +593,67 @@ struct rext4_wbq {
 		    int error);
 };
 
+/* By inode, then by file offset. */
+static int rext4_ioend_cmp(void *priv, const struct list_head *a,
+			   const struct list_head *b)
+{
+	const struct iomap_ioend *ia = list_entry(a, struct iomap_ioend, io_list);
+	const struct iomap_ioend *ib = list_entry(b, struct iomap_ioend, io_list);
+
+	if (ia->io_inode != ib->io_inode)
+		return ia->io_inode < ib->io_inode ? -1 : 1;
+	if (ia->io_offset != ib->io_offset)
+		return ia->io_offset < ib->io_offset ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The queue is per mount, so it holds ioends of many inodes; and
+ * iomap_ioend_can_merge() does not compare inodes (XFS and ext4 keep a list
+ * per inode). So the list is cut into one run per inode first, and ioends
+ * merge only within their run.
+ */
 static void rext4_wbq_work(struct work_struct *work)
 {
 	struct rext4_wbq *q = container_of(work, struct rext4_wbq, work);
 	unsigned long flags;
+	unsigned int nofs;
 	LIST_HEAD(list);
 
 	spin_lock_irqsave(&q->lock, flags);
 	list_splice_init(&q->list, &list);
 	spin_unlock_irqrestore(&q->lock, flags);
 
-	iomap_sort_ioends(&list);
+	/* Completions run transactions: no reclaim back into file systems. */
+	nofs = memalloc_nofs_save();
+	list_sort(NULL, &list, rext4_ioend_cmp);
 	while (!list_empty(&list)) {
-		struct iomap_ioend *ioend =
+		struct iomap_ioend *first =
 			list_first_entry(&list, struct iomap_ioend, io_list);
-		int err;
+		struct iomap_ioend *pos, *last = first;
+		LIST_HEAD(run);
 
-		list_del_init(&ioend->io_list);
-		iomap_ioend_try_merge(ioend, &list);
-		err = blk_status_to_errno(ioend->io_bio.bi_status);
-		err = q->done(ioend->io_inode, ioend->io_offset, ioend->io_size,
-			      ioend->io_flags & IOMAP_IOEND_UNWRITTEN, err);
-		iomap_finish_ioends(ioend, err);
-		cond_resched();
+		list_for_each_entry(pos, &list, io_list) {
+			if (pos->io_inode != first->io_inode)
+				break;
+			last = pos;
+		}
+		list_cut_position(&run, &list, &last->io_list);
+		while (!list_empty(&run)) {
+			struct iomap_ioend *ioend =
+				list_first_entry(&run, struct iomap_ioend, io_list);
+			int err;
+
+			list_del_init(&ioend->io_list);
+			iomap_ioend_try_merge(ioend, &run);
+			err = blk_status_to_errno(ioend->io_bio.bi_status);
+			err = q->done(ioend->io_inode, ioend->io_offset, ioend->io_size,
+				      ioend->io_flags & IOMAP_IOEND_UNWRITTEN, err);
+			iomap_finish_ioends(ioend, err);
+			cond_resched();
+		}
 	}
+	memalloc_nofs_restore(nofs);
 }
 
 struct rext4_wbq *rext4_wbq_create(const char *id,
@@ -693,10 +747,19 @@ int rext4_writepages(struct address_space *mapping, struct writeback_control *wb
 	return iomap_writepages(&wpc);
 }
 
-vm_fault_t rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops)
+struct file *rext4_vmf_file(struct vm_fault *vmf)
+{
+	return vmf->vma->vm_file;
+}
+
+/* A write fault; after a shutdown (@shut) it fails as ext4's does. */
+vm_fault_t rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops, bool shut)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	vm_fault_t ret;
+
+	if (shut)
+		return VM_FAULT_SIGBUS;
 
 	sb_start_pagefault(inode->i_sb);
 	file_update_time(vmf->vma->vm_file);

@@ -48,6 +48,9 @@ void rext4_inode_cache_free(struct kmem_cache *cache, void *obj);
 void rext4_inode_cache_destroy(struct kmem_cache *cache);
 
 bool rext4_inode_is_new(struct inode *inode);
+bool rext4_may_use_reserve(void);
+int rext4_bdev_freeze(struct super_block *sb);
+void rext4_bdev_thaw(struct super_block *sb);
 struct delayed_call;
 void rext4_set_delayed_kfree(struct delayed_call *done, void *p);
 void rext4_inode_set_cached_link(struct inode *inode, char *link, int len);
@@ -186,7 +189,8 @@ bool rext4_wpc_pending(const struct iomap_writepage_ctx *wpc, loff_t *pos,
 int rext4_writepages(struct address_space *mapping, struct writeback_control *wbc,
 		     const struct iomap_writeback_ops *ops);
 /* page_mkwrite: freeze protection, time update, invalidate_lock shared. */
-unsigned int rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops);
+struct file *rext4_vmf_file(struct vm_fault *vmf);
+unsigned int rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops, bool shut);
 int rext4_mmap_prepare(struct vm_area_desc *desc,
 		       const struct vm_operations_struct *vm_ops);
 /* fsync's data part: file_write_and_wait_range(). */

@@ -15,6 +15,9 @@
 //! `ENOTTY` to mean "no such ioctl" and writes the super block on the
 //! device underneath the mount.
 //!
+//! `EXT4_IOC_SHUTDOWN` (`FS_IOC_SHUTDOWN`) shuts the file system down as
+//! ext4 does ([`crate::super_::shutdown`]).
+//!
 //! Anything else is `ENOTTY`.
 
 use kernel::ffi::{c_int, c_long};
@@ -61,6 +64,8 @@ const FSUUID_HEAD: usize = 8;
 const EXT4_IOC_GETFSUUID: u32 = _IOR::<[u8; FSUUID_HEAD]>(F, 44);
 /// `EXT4_IOC_SETFSUUID`.
 const EXT4_IOC_SETFSUUID: u32 = _IOW::<[u8; FSUUID_HEAD]>(F, 44);
+/// `EXT4_IOC_SHUTDOWN` (`FS_IOC_SHUTDOWN`), native and compat alike.
+const EXT4_IOC_SHUTDOWN: u32 = _IOR::<u32>(b'X' as u32, 125);
 /// `UUID_SIZE`.
 const UUID_SIZE: u32 = 16;
 
@@ -72,6 +77,7 @@ enum Request {
     SetLabel,
     GetUuid,
     SetUuid,
+    Shutdown,
 }
 
 /// `ext4_ioctl()` accepts the native numbers; `ext4_compat_ioctl()` maps
@@ -88,6 +94,7 @@ fn decode(cmd: u32, compat: bool) -> Option<Request> {
         (FS_IOC_SETFSLABEL, _) => Request::SetLabel,
         (EXT4_IOC_GETFSUUID, _) => Request::GetUuid,
         (EXT4_IOC_SETFSUUID, _) => Request::SetUuid,
+        (EXT4_IOC_SHUTDOWN, _) => Request::Shutdown,
         _ => return None,
     })
 }
@@ -145,6 +152,15 @@ pub(crate) fn ioctl(
             return Err(EROFS);
         }
         Request::GetUuid => get_uuid(&geo.uuid, arg)?,
+        // `ext4_ioctl_shutdown()`.
+        Request::Shutdown => {
+            if !file.capable_sys_admin() {
+                return Err(EPERM);
+            }
+            let mut flags = [0u8; 4];
+            UserSlice::new(arg, 4).reader().read_slice(&mut flags)?;
+            crate::super_::shutdown(inode.sb(), u32::from_ne_bytes(flags))?;
+        }
         // `ext4_ioctl_setuuid()`.
         Request::SetUuid => {
             if !file.capable_sys_admin() {

@@ -234,6 +234,10 @@ pub(crate) fn run<R>(
     if sb.rdonly() {
         return Err(io(EROFS));
     }
+    // `ext4_journal_check_start()`: nothing starts after a shutdown.
+    if info.is_shut_down() {
+        return Err(io(EIO));
+    }
     let handle = match &info.journal {
         Some(j) => Some(j.start(credits).map_err(io)?),
         None => None,

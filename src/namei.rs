@@ -59,9 +59,22 @@ fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResul
 }
 
 /// Records that transaction `tid` changed `inode` (fsync waits for it).
+///
+/// The handle has stopped by now, so tasks changing one inode can record
+/// their tids out of order (a write fault's after the completion work's
+/// later one): a tid replaces the recorded one only if it is later, in
+/// jbd2's wrapping order (`tid_gt()`), so fsync never waits for too early
+/// a transaction.
 pub(crate) fn changed_in(inode: &Inode<Rext4Fs>, tid: Option<u32>) {
-    if let Some(tid) = tid {
-        inode.data().tid.store(tid, Relaxed);
+    let Some(tid) = tid else { return };
+    let cell = &inode.data().tid;
+    let mut old = cell.load(Relaxed);
+    // `tid_gt(tid, old)`; 0 is what iget leaves: none yet.
+    while old == 0 || (tid.wrapping_sub(old) as i32) > 0 {
+        match cell.cmpxchg(old, tid, Relaxed) {
+            Ok(_) => return,
+            Err(now) => old = now,
+        }
     }
 }
 
@@ -320,7 +333,7 @@ pub(crate) fn write_inode(inode: &Inode<Rext4Fs>) -> Result {
 /// Eviction: an inode without links is freed with its blocks.
 pub(crate) fn evict(inode: &Inode<Rext4Fs>) {
     let sb = inode.sb();
-    if inode.nlink() != 0 || !sb.info().writable {
+    if inode.nlink() != 0 || !sb.info().writable || sb.info().is_shut_down() {
         return;
     }
     let info = sb.info();

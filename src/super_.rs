@@ -98,6 +98,58 @@ pub(crate) struct SbInfo {
     /// Writeback completions that convert extents and raise sizes (a
     /// read-write mount's).
     pub(crate) wbq: Option<crate::vfs::WbQueue>,
+    /// Set by `EXT4_IOC_SHUTDOWN` (ext4's `EXT4_FLAGS_SHUTDOWN`): from then
+    /// on file I/O and every change fail with `EIO` and nothing more is
+    /// written, as if the power had gone.
+    pub(crate) shutdown: Atomic<u32>,
+}
+
+impl SbInfo {
+    /// Whether the file system was shut down (`ext4_forced_shutdown()`).
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shutdown.load(Relaxed) != 0
+    }
+}
+
+/// `ext4_force_shutdown()`: `flags` 0 (`EXT4_GOING_FLAGS_DEFAULT`) freezes
+/// the device first, so everything written so far reaches it; 1
+/// (`LOGFLUSH`) commits the running transaction, then aborts the journal;
+/// 2 (`NOLOGFLUSH`) aborts it at once. Shutting down twice is a no-op.
+pub(crate) fn shutdown(sb: &SuperBlock<Rext4Fs>, flags: u32) -> Result {
+    const DEFAULT: u32 = 0;
+    const LOGFLUSH: u32 = 1;
+    const NOLOGFLUSH: u32 = 2;
+    if flags > NOLOGFLUSH {
+        return Err(EINVAL);
+    }
+    let info = sb.info();
+    if info.is_shut_down() {
+        return Ok(());
+    }
+    pr_alert!("rext4 ({}): shut down requested ({flags})\n", sb.id());
+    match flags {
+        DEFAULT => {
+            sb.freeze_device()?;
+            info.shutdown.store(1, Relaxed);
+            sb.thaw_device();
+        }
+        LOGFLUSH => {
+            if let Some(j) = &info.journal {
+                let _ = j.force_commit();
+            }
+            info.shutdown.store(1, Relaxed);
+            if let Some(j) = &info.journal {
+                j.abort(ESHUTDOWN);
+            }
+        }
+        _ => {
+            info.shutdown.store(1, Relaxed);
+            if let Some(j) = &info.journal {
+                j.abort(ESHUTDOWN);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The errno for a super block that fails its checks. ext4's fill_super
@@ -319,6 +371,7 @@ impl SbInfo {
             mount_state: disk.s_state,
             writable: false,
             wbq: None,
+            shutdown: Atomic::new(0),
             journal_inum: disk.s_journal_inum,
             errors: opts.errors.unwrap_or(match disk.s_errors {
                 1 => Errors::Continue,
@@ -513,6 +566,10 @@ impl SbInfo {
 /// says: go on, abort the journal and make the mount read-only, or panic.
 pub(crate) fn fs_error(sb: &SuperBlock<Rext4Fs>, ino: u64, e: DiskError) {
     let info = sb.info();
+    // After a shutdown nothing is recorded (`__ext4_error()`).
+    if info.is_shut_down() {
+        return;
+    }
     let id = sb.id();
     let (kind, what) = describe(&e);
     if vfs::ratelimit() {
@@ -906,6 +963,9 @@ impl FileSystem for Rext4Fs {
 
     fn fsync(i: &Inode<Self>) -> Result {
         let sb = i.sb();
+        if sb.info().is_shut_down() {
+            return Err(EIO);
+        }
         match &sb.info().journal {
             // The data is on the device (the caller waited for it): the
             // transaction that mapped it, then the device's cache (data
@@ -922,7 +982,14 @@ impl FileSystem for Rext4Fs {
         }
     }
 
+    fn shut_down(sb: &SuperBlock<Self>) -> bool {
+        sb.info().is_shut_down()
+    }
+
     fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result {
+        if sb.info().is_shut_down() {
+            return Err(EIO);
+        }
         match &sb.info().journal {
             Some(j) if wait => j.force_commit(),
             _ => Ok(()),
@@ -947,8 +1014,9 @@ impl FileSystem for Rext4Fs {
             );
             return;
         }
-        if sb.rdonly() {
-            // Made read-only by an error: the super block keeps its marks.
+        if sb.rdonly() || info.is_shut_down() {
+            // Made read-only by an error: the super block keeps its marks;
+            // shut down: nothing more is written (`ext4_put_super()`).
             return;
         }
         if let Err(e) = info.write_clean_super(sb) {

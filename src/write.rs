@@ -95,8 +95,8 @@ pub(crate) fn iomap_begin(
     if flags & crate::bindings::IOMAP_NOWAIT != 0 {
         return Err(EAGAIN);
     }
-    let want = count.min(es.len.max(1));
     let depth = extents::depth(&inode.data().root.lock());
+    let want = count.min(es.len.max(1)).min(room(sb, depth)?);
     // The tree insert, the bitmap and descriptor, the inode.
     let credits = extents::insert_credits(depth.saturating_add(1)).saturating_add(4);
     let end = u64::from(first) + u64::from(want);
@@ -129,22 +129,46 @@ pub(crate) fn iomap_begin(
     })
 }
 
-/// The blocks dirty data at `pos` is written back to. Every dirty byte
-/// had its blocks mapped by the write or fault that dirtied it, so a hole
-/// here would lose data: it is reported and the writeback fails.
-pub(crate) fn writeback_map(inode: &Inode<Rext4Fs>, pos: i64, len: i64) -> Result<Mapping> {
-    let m = crate::file::iomap_begin(inode, pos, len, 0)?;
-    if m.kind == MappingKind::Hole {
-        if crate::vfs::ratelimit() {
-            pr_err!(
-                "rext4 ({}): inode #{}: dirty data at byte {pos} has no blocks; it is lost\n",
-                inode.sb().id(),
-                inode.ino()
-            );
+/// How many data blocks a write may allocate now (`ext4_has_free_clusters()`):
+/// the free blocks less ext4's reserved-clusters margin, which is kept for
+/// the tree blocks that converting at completion and truncating may need
+/// later, less the root reserve (`s_r_blocks_count`) unless the caller has
+/// root's fsuid (the default `resuid`) or `CAP_SYS_RESOURCE`, and less the
+/// tree blocks this insert may need. `ENOSPC` when that is nothing, even
+/// after the blocks freed by the running transaction are released.
+fn room(sb: &crate::vfs::SuperBlock<Rext4Fs>, depth: u16) -> Result<u32> {
+    let info = sb.info();
+    let tree = u64::from(depth).saturating_add(2);
+    let free = || {
+        let free = u64::try_from(info.free_blocks.load(Relaxed)).unwrap_or(0);
+        let mut keep = info.resv_blocks.saturating_add(tree);
+        if !crate::vfs::may_use_reserve() {
+            keep = keep.saturating_add(info.r_blocks);
         }
+        free.saturating_sub(keep)
+    };
+    let mut n = free();
+    if n == 0 && commit_frees(sb) {
+        n = free();
+    }
+    match n {
+        0 => Err(ENOSPC),
+        n => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+    }
+}
+
+/// The blocks dirty data at `pos` is written back to: what the write or
+/// fault that dirtied it mapped.
+pub(crate) fn writeback_map(inode: &Inode<Rext4Fs>, pos: i64, len: i64) -> Result<Mapping> {
+    // After a shutdown dirty data is dropped, as XFS's xfs_map_blocks().
+    if inode.sb().info().is_shut_down() {
         return Err(EIO);
     }
-    Ok(m)
+    // A hole is passed on, and iomap skips it: a folio dirtied as a whole
+    // (iomap_dirty_folio() from a write fault) may hold blocks past the
+    // EOF of the time, which page_mkwrite gave no blocks; they hold no
+    // file data. Failing there would drop the folio's other blocks.
+    crate::file::iomap_begin(inode, pos, len, 0)
 }
 
 /// Whether an ioend needs work at completion: unwritten blocks to convert,
@@ -173,6 +197,11 @@ pub(crate) fn ioend_done(
     io: Result,
 ) -> Result {
     let sb = inode.sb();
+    // Shut down: the blocks stay unwritten (they read as zeros), as after
+    // a power cut.
+    if sb.info().is_shut_down() {
+        return Err(EIO);
+    }
     if let Err(e) = io {
         if crate::vfs::ratelimit() {
             pr_err!(
@@ -199,14 +228,23 @@ pub(crate) fn ioend_done(
         let depth = extents::depth(&data.root.lock());
         let credits = budget(sb, extents::steps_credits(depth.saturating_add(1), 8));
         let len = u32::try_from(stop - u64::from(from)).unwrap_or(u32::MAX);
-        let r = map_tx(inode, credits, (from, stop), |tx, geo, ino| {
-            let mut budget = credits.saturating_sub(4);
-            let r = data::written(tx, geo, ino, (from, len), new_size, &mut budget)?;
-            if r.is_none() && new_size > data.disksize.load(Relaxed) {
-                data.disksize.store(new_size, Relaxed);
-            }
-            Ok(r)
-        });
+        let attempt = || {
+            map_tx(inode, credits, (from, stop), |tx, geo, ino| {
+                let mut budget = credits.saturating_sub(4);
+                let r = data::written(tx, geo, ino, (from, len), new_size, &mut budget)?;
+                if r.is_none() && new_size > data.disksize.load(Relaxed) {
+                    data.disksize.store(new_size, Relaxed);
+                }
+                Ok(r)
+            })
+        };
+        // A split may need a tree block: the margin iomap_begin keeps free
+        // is for this, and blocks freed by the running transaction count
+        // once it has committed.
+        let mut r = attempt();
+        if matches!(&r, Err(f) if f.errno == ENOSPC) && commit_frees(sb) {
+            r = attempt();
+        }
         match r {
             Ok(((None, _), tid)) => {
                 changed_in(inode, tid);

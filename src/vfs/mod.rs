@@ -83,6 +83,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// when it is followed: the bytes and a NUL (kmalloc'd: the VFS frees
     /// it with `kfree_link()`).
     fn slow_link(inode: &Inode<Self>) -> Result<KVec<u8>>;
+    /// Whether the file system was shut down (`FS_IOC_SHUTDOWN`): file
+    /// reads, writes, write faults and fsync fail with `EIO` then.
+    fn shut_down(sb: &SuperBlock<Self>) -> bool;
     /// Creation time (statx btime), if the inode records one.
     fn btime(inode: &Inode<Self>) -> Option<(i64, u32)>;
     /// Attributes `statx` reports.
@@ -203,6 +206,14 @@ use kernel::sync::aref::ARef;
 
 /// Whether a rate-limited report may be printed now (one budget shared by
 /// every rext4 corruption report).
+/// Whether the current task may allocate from the root reserve
+/// (`ext4_has_free_clusters()` with the default `resuid`/`resgid` of 0):
+/// root's fsuid, or `CAP_SYS_RESOURCE`.
+pub(crate) fn may_use_reserve() -> bool {
+    // SAFETY: no preconditions; reads the current task's credentials.
+    unsafe { crate::bindings::rext4_may_use_reserve() }
+}
+
 pub(crate) fn ratelimit() -> bool {
     // SAFETY: no preconditions; `__ratelimit` on a static state.
     unsafe { crate::bindings::rext4_ratelimit() }

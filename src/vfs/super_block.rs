@@ -163,6 +163,20 @@ impl<T: FileSystem> NewSuperBlock<T> {
         unsafe { bindings::rext4_forget_block(self.as_raw(), core::ptr::null_mut(), block) };
     }
 
+    /// Freezes the device under the file system (`bdev_freeze()`): the
+    /// file system is synced and new writes wait until
+    /// [`Self::thaw_device`].
+    pub(crate) fn freeze_device(&self) -> Result {
+        // SAFETY: the super block is live and mounted on a block device.
+        kernel::error::to_result(unsafe { bindings::rext4_bdev_freeze(self.as_raw()) })
+    }
+
+    /// Ends a [`Self::freeze_device`].
+    pub(crate) fn thaw_device(&self) {
+        // SAFETY: the super block is live; its device was frozen by us.
+        unsafe { bindings::rext4_bdev_thaw(self.as_raw()) };
+    }
+
     /// Reads block `block` (in [`Self::blocksize`] units).
     pub(crate) fn bread(&self, block: u64) -> Result<BufferHead> {
         // SAFETY: the super block is live and has a block size.

@@ -138,13 +138,13 @@ impl<T: FileSystem> Tables<T> {
             ..zeroed!()
         },
         file_fops: bindings::file_operations {
-            open: Some(bindings::rext4_file_open),
+            open: Some(file_open::<T>),
             llseek: Some(llseek::<T>),
             read_iter: Some(read_iter::<T>),
             write_iter: Some(write_iter::<T>),
             fsync: Some(fsync::<T>),
             mmap_prepare: Some(mmap_prepare::<T>),
-            splice_read: Some(bindings::filemap_splice_read),
+            splice_read: Some(splice_read::<T>),
             splice_write: Some(bindings::iter_file_splice_write),
             unlocked_ioctl: Some(unlocked_ioctl::<T>),
             compat_ioctl: Some(compat_ioctl::<T>),
@@ -771,7 +771,44 @@ unsafe extern "C" fn write_iter<T: FileSystem>(
     let ops = ops::<T>();
     // SAFETY: the VFS passes a live kiocb on a regular file of ours open
     // for writing, under freeze protection, and the source iterator.
-    unsafe { bindings::rext4_buffered_write_iter(iocb, from, &ops.iomap_write, &ops.write_ops) }
+    unsafe {
+        if shut_down::<T>((*iocb).ki_filp) {
+            return EIO.to_errno() as isize;
+        }
+        bindings::rext4_buffered_write_iter(iocb, from, &ops.iomap_write, &ops.write_ops)
+    }
+}
+
+/// Whether the file system of open file `file` was shut down.
+///
+/// # Safety
+///
+/// `file` must be an open file of a `T` file system.
+unsafe fn shut_down<T: FileSystem>(file: *mut bindings::file) -> bool {
+    // SAFETY: an open file's inode lives at least as long as the file.
+    let inode = unsafe { Inode::<T>::from_raw(bindings::rext4_file_inode(file)) };
+    T::shut_down(inode.sb())
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn splice_read<T: FileSystem>(
+    file: *mut bindings::file,
+    pos: *mut i64,
+    pipe: *mut bindings::pipe_inode_info,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: the VFS passes an open file of ours, its position, a pipe
+    // and the length to move.
+    unsafe {
+        if shut_down::<T>(file) {
+            return EIO.to_errno() as isize;
+        }
+        bindings::filemap_splice_read(file, pos, pipe, len, flags)
+    }
 }
 
 /// # Safety
@@ -780,7 +817,31 @@ unsafe extern "C" fn write_iter<T: FileSystem>(
 /// arguments its C prototype documents.
 unsafe extern "C" fn mmap_prepare<T: FileSystem>(desc: *mut bindings::vm_area_desc) -> c_int {
     // SAFETY: the VFS passes the description of a mapping of our file.
-    unsafe { bindings::rext4_mmap_prepare(desc, &ops::<T>().vm_ops) }
+    unsafe {
+        if shut_down::<T>((*desc).file) {
+            return EIO.to_errno();
+        }
+        bindings::rext4_mmap_prepare(desc, &ops::<T>().vm_ops)
+    }
+}
+
+/// Opening a regular file (`ext4_file_open()`): `EIO` after a shutdown.
+///
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn file_open<T: FileSystem>(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: the VFS passes a live inode of ours and the file being opened.
+    unsafe {
+        if T::shut_down(Inode::<T>::from_raw(inode).sb()) {
+            return EIO.to_errno();
+        }
+        bindings::rext4_file_open(inode, file)
+    }
 }
 
 /// # Safety
@@ -792,7 +853,10 @@ unsafe extern "C" fn page_mkwrite<T: FileSystem>(
 ) -> bindings::vm_fault_t {
     // SAFETY: the fault handler passes a write fault on a shared mapping
     // of one of our files.
-    unsafe { bindings::rext4_page_mkwrite(vmf, &ops::<T>().iomap_write) }
+    unsafe {
+        let shut = shut_down::<T>(bindings::rext4_vmf_file(vmf));
+        bindings::rext4_page_mkwrite(vmf, &ops::<T>().iomap_write, shut)
+    }
 }
 
 /// # Safety
@@ -855,6 +919,9 @@ unsafe extern "C" fn read_iter<T: FileSystem>(
     // SAFETY: the VFS passes a live kiocb on an open regular file of ours and
     // the destination iterator.
     unsafe {
+        if shut_down::<T>((*iocb).ki_filp) {
+            return EIO.to_errno() as isize;
+        }
         if bindings::rext4_iocb_is_direct(iocb) {
             return bindings::rext4_dio_read_iter(iocb, to, &ops::<T>().iomap_read);
         }
@@ -1229,6 +1296,9 @@ unsafe extern "C" fn fsync<T: FileSystem>(
     // SAFETY: the VFS passes an open file of ours and the range to sync;
     // the data goes first, and its completions record their transaction.
     let inode = unsafe {
+        if shut_down::<T>(file) {
+            return EIO.to_errno();
+        }
         let e = bindings::rext4_fsync_data(file, start, end);
         if e != 0 {
             return e;
