@@ -543,6 +543,29 @@ bool rext4_fc_changes_rdonly(const struct fs_context *fc)
 
 /* Regular-file writes through iomap. */
 
+/*
+ * Bytes past EOF in the cached EOF folio are no file data, but a store
+ * through a shared mapping may have left some there (the fault dirtied the
+ * whole folio; page_mkwrite gave blocks only up to EOF). When EOF moves
+ * past them, from @old to @end, they must read as zeros, and
+ * iomap_zero_range() skips holes, which the blocks there may be. A folio
+ * that is not up to date was never mapped, so holds nothing to clear.
+ */
+static void rext4_zero_past_eof(struct inode *inode, loff_t old, loff_t end)
+{
+	struct folio *folio = filemap_lock_folio(inode->i_mapping, old >> PAGE_SHIFT);
+	size_t from, to;
+
+	if (IS_ERR(folio))
+		return;
+	from = offset_in_folio(folio, old);
+	to = min_t(loff_t, folio_size(folio), end - folio_pos(folio));
+	if (folio_test_uptodate(folio) && to > from)
+		folio_zero_segment(folio, from, to);
+	folio_unlock(folio);
+	folio_put(folio);
+}
+
 ssize_t rext4_buffered_write_iter(struct kiocb *iocb, struct iov_iter *from,
 				  const struct iomap_ops *ops,
 				  const struct iomap_write_ops *wops)
@@ -565,6 +588,7 @@ ssize_t rext4_buffered_write_iter(struct kiocb *iocb, struct iov_iter *from,
 	/* What lies between the old EOF and the write reads as zeros. */
 	isize = i_size_read(inode);
 	if (iocb->ki_pos > isize) {
+		rext4_zero_past_eof(inode, isize, iocb->ki_pos);
 		ret = iomap_zero_range(inode, isize, iocb->ki_pos - isize, NULL,
 				       ops, wops, NULL);
 		if (ret)
@@ -795,6 +819,7 @@ int rext4_setsize_pagecache(struct inode *inode, loff_t newsize,
 	inode_dio_wait(inode);
 	if (newsize > old) {
 		/* The old EOF block's tail is zeroed on disk before it is inside. */
+		rext4_zero_past_eof(inode, old, newsize);
 		err = iomap_zero_range(inode, old, newsize - old, NULL, ops, wops,
 				       NULL);
 		if (!err)

@@ -40,6 +40,34 @@ same() { # same WHAT: the mount's files equal the model's
 	[ "$a" = "$b" ] || { diff <(echo "$b") <(echo "$a") | head -20; fail "$1: contents differ from the model"; }
 }
 
+# past_eof FILE HOW: bytes stored through mmap past EOF (in the EOF page)
+# read as zeros once a truncate up or a write past them moves EOF there.
+past_eof() {
+	"$PY" - "$1" "$2" <<'EOF'
+import ctypes, mmap, os, sys
+p, how = sys.argv[1:]
+fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"a" * 1000)
+os.fsync(fd)
+# Python's mmap will not map past EOF; libc's maps the whole EOF page.
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+addr = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+if addr in (None, ctypes.c_void_p(-1).value):
+    sys.exit(f"mmap: errno {ctypes.get_errno()}")
+ctypes.memset(addr + 1000, ord("Z"), 200)
+libc.munmap(ctypes.c_void_p(addr), ctypes.c_size_t(4096))
+if how == "truncate":
+    os.ftruncate(fd, 8192)
+else:
+    os.pwrite(fd, b"end", 6000)
+got = os.pread(fd, 300, 1000)
+os.unlink(p)
+sys.exit(0 if got == bytes(300) else f"{how}: past EOF reads {got[:24]!r}...")
+EOF
+}
+
 variants=("4k:" "1k:-b 1024 -O ^metadata_csum,^64bit" "nojournal:-O ^has_journal")
 for v in "${variants[@]}"; do
 	name=${v%%:*}
@@ -79,9 +107,11 @@ for v in "${variants[@]}"; do
 	mount -t ext4 "$d" "$mnt" || fail "$name: ext4 rw mount failed"
 	clear "$mnt"; clear "$model"
 	for f in a b c; do head -c 300000 /dev/urandom | tee "$mnt/$f" >"$model/$f"; done
+	for how in truncate write; do past_eof "$mnt/eof" $how || fail "$name: ext4 (calibration)"; done
 	umount "$mnt"
 	mount -t rext4 -o buffered_iomap "$d" "$mnt" || fail "$name: rext4 mount after ext4 failed"
 	"$PY" "$here/dataops.py" 2 60 "$mnt" "$model" || fail "$name: workload over ext4's files"
+	for how in truncate write; do past_eof "$mnt/eof" $how || fail "$name: mmap stores past EOF"; done
 	printf 'over' | dd of="$mnt/a" bs=1 seek=12345 conv=notrunc status=none
 	printf 'over' | dd of="$model/a" bs=1 seek=12345 conv=notrunc status=none
 	truncate -s 1000 "$mnt/b" "$model/b"

@@ -6,8 +6,9 @@
 # in-tree ext4 on the same kind of image:
 # - before it: the ioctl answers EPERM to an unprivileged caller and
 #   EINVAL to an unknown flag, and changes nothing;
-# - after it: reads, writes, fsync, creating, removing and renaming
-#   answer EIO, a write fault gets SIGBUS, a second shutdown is a no-op,
+# - after it: reads, writes, fsync, mmap, creating, removing and renaming
+#   answer EIO (stat still works), a store to a shared mapping made
+#   before it gets SIGBUS, a second shutdown is a no-op,
 #   and the errnos are ext4's for every one of them;
 # - after unmount (the journal replayed by the in-tree ext4): a file that
 #   was fsynced before the shutdown has its contents, one written but not
@@ -26,9 +27,9 @@ import errno, fcntl, mmap, os, signal, struct, sys
 op, p, *rest = sys.argv[1:]
 SHUTDOWN = 0x8004587D  # _IOR('X', 125, __u32)
 def shut(flag, uid=None):
+    fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY)
     if uid is not None:
         os.setuid(uid)
-    fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.ioctl(fd, SHUTDOWN, struct.pack("I", flag))
 def fault():
     fd = os.open(p, os.O_RDWR)
@@ -40,6 +41,21 @@ def fault():
     _, st = os.waitpid(pid, 0)
     if os.WIFSIGNALED(st):
         raise OSError(errno.EFAULT, signal.Signals(os.WTERMSIG(st)).name)
+def shut_mapped(flag):
+    # A shared mapping made before the shutdown, its page read in: the
+    # first store after it is a write fault, which must fail.
+    fd = os.open(rest[1], os.O_RDWR)
+    m = mmap.mmap(fd, 4096)
+    m[0]
+    shut(flag)
+    pid = os.fork()
+    if pid == 0:
+        m[0:1] = b"x"
+        os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    sig = signal.Signals(os.WTERMSIG(st)).name if os.WIFSIGNALED(st) else "no signal"
+    print("OK; store to an earlier mapping:", sig)
+    sys.exit(0)
 def fsync():
     fd = os.open(p, os.O_RDONLY)
     os.fsync(fd)
@@ -54,6 +70,7 @@ ops = {
     "stat": lambda: os.stat(p),
     "fault": fault,
     "shutdown": lambda: shut(int(rest[0])),
+    "shutdown-mapped": lambda: shut_mapped(int(rest[0])),
     "shutdown-nobody": lambda: shut(int(rest[0]), 65534),
 }
 try:
@@ -83,7 +100,7 @@ run() {
 	echo "nobody: $(probe shutdown-nobody "$mnt" "$flag")"
 	echo "bad flag: $(probe shutdown "$mnt" 3)"
 	echo "read before: $(probe read "$mnt/synced")"
-	echo "shutdown: $(probe shutdown "$mnt" "$flag")"
+	echo "shutdown: $(probe shutdown-mapped "$mnt" "$flag" "$mnt/mapped")"
 	echo "again: $(probe shutdown "$mnt" "$flag")"
 	for op in read write fsync fault; do
 		echo "$op: $(probe $op "$mnt/mapped")"
