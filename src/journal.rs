@@ -40,10 +40,11 @@ pub(crate) mod credits {
     /// `ext4_evict_inode()` for an inode whose blocks are the runs
     /// `(start, len)` of its extent root: a block bitmap and a descriptor
     /// block for every group a run touches, plus the inode, the inode
-    /// bitmap and its descriptor (`ext4_blocks_for_truncate()` + 3).
+    /// bitmap and its descriptor (`ext4_blocks_for_truncate()` + 3), and
+    /// the super block or the previous orphan (leaving the orphan list).
     pub(crate) fn evict(blocks_per_group: u32, runs: impl Iterator<Item = (u64, u32)>) -> u32 {
         let bpg = u64::from(blocks_per_group.max(1));
-        let mut credits = 3u64 + 3;
+        let mut credits = 3u64 + 3 + 2;
         for (start, len) in runs {
             let first = start / bpg;
             let last = start.saturating_add(u64::from(len)) / bpg;

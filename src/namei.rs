@@ -19,7 +19,7 @@ use crate::libext4::inode::{read_inode, set_attrs, Attrs, Time};
 use crate::libext4::namei::{self, Last, NewInode, Special};
 use crate::ondisk::{superblock::Geometry, Error as DiskError, Result as DiskResult};
 use crate::super_::{now, Rext4Fs};
-use crate::vfs::{Inode, NewKind, NewOwner};
+use crate::vfs::{Inode, NewKind, NewOwner, SuperBlock};
 use kernel::sync::aref::ARef;
 
 /// The longest name ext4 stores (`EXT4_NAME_LEN`).
@@ -328,6 +328,58 @@ pub(crate) fn write_inode(inode: &Inode<Rext4Fs>) -> Result {
     let ((), tid) = r.map_err(|f| failed(inode, f))?;
     changed_in(inode, tid);
     Ok(())
+}
+
+/// The mount's orphan processing (`ext4_orphan_cleanup()`), before the
+/// root is handed out: every inode on the classic orphan list a crash
+/// left (by rext4 or by ext4) is freed if it has no link, or truncated to
+/// its size if it has, a few tree steps per transaction. A failure is
+/// reported and stops the processing; the rest stays listed for e2fsck or
+/// the next mount, and the mount goes on.
+pub(crate) fn orphan_cleanup(sb: &SuperBlock<Rext4Fs>) {
+    use crate::libext4::orphan::{cleanup_step, Cleaned};
+    let info = sb.info();
+    if !info.writable || info.journal.is_none() {
+        return;
+    }
+    let geo = &info.geo;
+    let credits = crate::journal::budget(sb, crate::libext4::extents::steps_credits(4, 16));
+    let (mut freed, mut truncated) = (0u32, 0u32);
+    // Each step finishes an orphan or frees a budget's worth of its tree:
+    // bounded by the inode count times a generous number of steps.
+    for _ in 0..geo.inodes_count.saturating_mul(64) {
+        let t = now();
+        let r = sb.intwrite(|| {
+            run(sb, credits, |tx| {
+                let mut budget = credits.saturating_sub(8);
+                cleanup_step(tx, geo, t, &mut budget)
+            })
+        });
+        match r {
+            Ok((Cleaned::Empty, _)) => break,
+            Ok((Cleaned::Partial, _)) => {}
+            Ok((Cleaned::Freed(_), _)) => freed += 1,
+            Ok((Cleaned::Truncated(..), _)) => truncated += 1,
+            Err(f) => {
+                let e = f.errno;
+                if matches!(f.err, DiskError::Corrupt(_) | DiskError::BadChecksum(_)) {
+                    crate::super_::fs_error(sb, 0, f.err);
+                }
+                pr_err!(
+                    "rext4 ({}): orphan cleanup stopped ({}); e2fsck will finish it\n",
+                    sb.id(),
+                    e.to_errno()
+                );
+                break;
+            }
+        }
+    }
+    if freed + truncated > 0 {
+        pr_info!(
+            "rext4 ({}): orphan cleanup: {freed} deleted, {truncated} truncated\n",
+            sb.id()
+        );
+    }
 }
 
 /// Eviction: an inode without links is freed with its blocks.

@@ -456,11 +456,6 @@ fn check_writable(
             return Err(refuse(name));
         }
     }
-    if disk.s_last_orphan != 0 {
-        return Err(refuse(
-            "orphans are present: mount once with ext4 or run e2fsck",
-        ));
-    }
     if geo.has_compat(EXT4_FEATURE_COMPAT_FAST_COMMIT) {
         return Err(refuse("fast_commit is not written by rext4"));
     }
@@ -777,6 +772,8 @@ impl FileSystem for Rext4Fs {
     }
 
     fn root(sb: &SuperBlock<Self>) -> Result<ARef<Inode<Self>>> {
+        // Orphans a crash left on the classic list are finished first.
+        crate::namei::orphan_cleanup(sb);
         let root =
             inode::iget_special(sb, crate::ondisk::inode::EXT4_ROOT_INO).inspect_err(|_| {
                 pr_err!("rext4 ({}): get root inode failed\n", sb.id());

@@ -20,7 +20,7 @@ use kernel::sync::atomic::Relaxed;
 use crate::extent_status::EsKind;
 use crate::inode::EXT4_EXTENTS_FL;
 use crate::journal::{budget, commit_frees, run, Failure, Tx};
-use crate::libext4::{data, extents};
+use crate::libext4::{data, extents, orphan};
 use crate::map::map_blocks;
 use crate::namei::{changed_in, failed, ino32};
 use crate::ondisk::{superblock::Geometry, Result as DiskResult};
@@ -302,23 +302,41 @@ pub(crate) fn set_size(inode: &Inode<Rext4Fs>, size: i64) -> Result {
     }
     let bs = u64::from(sb.info().geo.block_size);
     let from = u32::try_from(new.div_ceil(bs)).unwrap_or(u32::MAX);
+    // A truncate that takes more than one transaction puts the file on the
+    // orphan list in its first (with the new size), and takes it off in
+    // its last, so a crash in between leaves the mount (rext4's, ext4's)
+    // or e2fsck to finish it (`ext4_setattr()`'s `ext4_orphan_add()`). An
+    // unlinked file is on the list already, and stays for its eviction.
+    let mut listed = false;
     loop {
         let depth = extents::depth(&data.root.lock());
         let credits = budget(sb, extents::steps_credits(depth, 16));
         let r = sb.intwrite(|| {
             map_tx(inode, credits, (from, u64::MAX), |tx, geo, ino| {
-                let mut budget = credits.saturating_sub(4);
+                // The inode, and the super block or the previous orphan.
+                let mut budget = credits.saturating_sub(6);
                 let done = data::truncate(tx, geo, ino, new, &mut budget)?;
                 data.disksize.store(new, Relaxed);
-                Ok(done)
+                let added = match done {
+                    false => orphan::add(tx, geo, ino)?,
+                    true if listed => {
+                        orphan::del(tx, geo, ino)?;
+                        false
+                    }
+                    true => false,
+                };
+                Ok((done, added))
             })
         });
         match r {
-            Ok(((true, _), tid)) => {
+            Ok((((true, _), _), tid)) => {
                 changed_in(inode, tid);
                 return Ok(());
             }
-            Ok(((false, _), tid)) => changed_in(inode, tid),
+            Ok((((false, added), _), tid)) => {
+                listed |= added;
+                changed_in(inode, tid);
+            }
             Err(f) => {
                 let e = failed(inode, f);
                 if crate::vfs::ratelimit() {

@@ -8,10 +8,11 @@
 //! with e2fsck (the way XFS shares `libxfs/` with xfsprogs;
 //! `../shared/design/write-path.md`). `no_std`, no allocation, no panics.
 //!
-//! So far: the transaction interface, the block and inode bitmap
-//! allocators, and the first namespace operation (creating an empty file
-//! in a linear directory). It is built into the host crate only until the
-//! kernel side of [`trans::Trans`] (a jbd2 handle) exists.
+//! The transaction interface, the block and inode allocators, group
+//! descriptors, the extent tree, file data mapping, conversion and
+//! truncate, namespace operations in linear directories, and the orphan
+//! list; built into the kernel module (over jbd2 handles) and the host
+//! tests (over an image file) alike.
 //!
 //! Siblings refer to each other and to the on-disk layer through `super::`,
 //! never `crate::`, because the crate root differs between the two builds.
@@ -23,4 +24,5 @@ pub mod extents;
 pub mod ialloc;
 pub mod inode;
 pub mod namei;
+pub mod orphan;
 pub mod trans;

@@ -806,6 +806,10 @@ pub fn unlink_as<T: Trans>(
             i.i_links_count = i.i_links_count.saturating_sub(1);
             touch(i, now, false);
         })?;
+        // Kept without a link until its eviction: an orphan till then.
+        if last {
+            super::orphan::add(tx, geo, ino)?;
+        }
     }
     Ok(Some(ino))
 }
@@ -878,6 +882,7 @@ pub fn rmdir_as<T: Trans>(
             i.i_links_count = 0;
             touch(i, now, false);
         })?;
+        super::orphan::add(tx, geo, ino)?;
         return Ok(Some(ino));
     }
     remove_record(tx, geo, parent, &buf, name, now, true)?;
@@ -895,6 +900,9 @@ pub fn free_unlinked<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, now: Time) 
     }
     let is_dir = victim.file_type()? == FileType::Directory;
     check_evictable(tx, geo, &victim)?;
+    // Off the orphan list first: evict() reuses i_dtime.
+    super::orphan::del(tx, geo, ino)?;
+    let victim = read_inode(tx, geo, ino)?;
     evict(tx, geo, ino, &victim, now, is_dir)
 }
 

@@ -263,6 +263,22 @@ fn put_time(raw: &mut [u8], lo: usize, hi: usize, t: i64) -> Result<()> {
     Ok(())
 }
 
+/// Offset of `s_last_orphan` in the super block.
+const S_LAST_ORPHAN_OFFSET: usize = 0xE8;
+
+/// `s_last_orphan` of the 1024 super block bytes `raw`: the head of the
+/// classic orphan list.
+pub fn last_orphan(raw: &[u8]) -> Result<u32> {
+    le32(raw, S_LAST_ORPHAN_OFFSET, W)
+}
+
+/// Sets `s_last_orphan` in the 1024 super block bytes `raw` and recomputes
+/// `s_checksum` under `metadata_csum`.
+pub fn set_last_orphan(raw: &mut [u8], ino: u32) -> Result<()> {
+    put_le32(raw, S_LAST_ORPHAN_OFFSET, ino, W)?;
+    reseal(raw)
+}
+
 /// Recomputes `s_checksum` under `metadata_csum`.
 fn reseal(raw: &mut [u8]) -> Result<()> {
     if le32(raw, 0x64, W)? & EXT4_FEATURE_RO_COMPAT_METADATA_CSUM != 0 {

@@ -22,10 +22,12 @@
 #   down over several transactions); e2fsck -fn clean; deleting everything
 #   gives back exactly the free blocks and inodes mkfs left; a small image
 #   filled to ENOSPC (inodes) gives ENOSPC and nothing else;
-# - crash: rext4 syncs a tree, then every later write is dropped
-#   (dm-flakey) and rext4 unmounts: the journal rext4 leaves is replayed by
-#   the in-tree ext4, by e2fsck and by rext4, each giving the synced tree,
-#   and e2fsck -fn is clean after each.
+# - crash: rext4 syncs a tree (and a file unlinked while open, so on the
+#   orphan list), then every later write is dropped (dm-flakey) and rext4
+#   unmounts: the journal rext4 leaves is replayed by the in-tree ext4, by
+#   e2fsck and by rext4 (a read-write mount, which processes orphans), each
+#   giving the synced tree with the orphan freed: e2fsck -fn is clean after
+#   each.
 . "$(dirname "$0")/lib.sh"
 load_module
 mnt=$WORK/mnt
@@ -257,6 +259,11 @@ dmsetup create rext4-rw --table "0 $sectors flakey $d 0 3600 0" || fail "dmsetup
 mount -t rext4 -o buffered_iomap /dev/mapper/rext4-rw "$mnt" || fail "crash: rext4 mount failed"
 name=crash
 workload "$mnt"
+# Unlinked while open at the cut: on the orphan list in the journal, so
+# every replay must free it (e2fsck -fn finds it otherwise).
+head -c 200000 /dev/urandom >"$mnt/open-unlinked"
+exec 7<"$mnt/open-unlinked"
+rm "$mnt/open-unlinked"
 sync
 want=$(manifest "$mnt")
 dmsetup suspend rext4-rw
@@ -264,6 +271,7 @@ dmsetup load rext4-rw --table "0 $sectors flakey $d 0 0 3600 1 drop_writes"
 dmsetup resume rext4-rw
 mkdir "$mnt/lost-after-sync"
 : >"$mnt/a/lost-file"
+exec 7<&-
 umount "$mnt"
 dmsetup remove rext4-rw
 losetup -d "$d"
@@ -273,6 +281,9 @@ for who in ext4 e2fsck rext4; do
 	r=$(attach "$WORK/replay.img")
 	case $who in
 	e2fsck) e2fsck -fy "$r" >/dev/null 2>&1; mount -t ext4 -o ro "$r" "$mnt" ;;
+	# ext4 processes orphans on a read-only mount too; rext4 only on a
+	# read-write one.
+	rext4) mount -t rext4 -o buffered_iomap "$r" "$mnt" ;;
 	*) mount -t "$who" -o ro "$r" "$mnt" ;;
 	esac || fail "crash: $who replay mount failed"
 	got=$(manifest "$mnt")
@@ -280,6 +291,6 @@ for who in ext4 e2fsck rext4; do
 	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); fail "crash: $who replay gives another tree"; }
 	e2fsck -fn "$r" >"$WORK/fsck.out" 2>&1 || { cat "$WORK/fsck.out"; fail "crash: e2fsck after $who replay"; }
 	losetup -d "$r"
-	log "crash: $who replayed rext4's journal to the synced tree; e2fsck clean"
+	log "crash: $who replayed rext4's journal to the synced tree, freed the open unlinked file; e2fsck clean"
 done
 echo PASS
