@@ -21,6 +21,7 @@ pub mod balloc;
 pub mod data;
 pub mod desc;
 pub mod extents;
+mod htree;
 pub mod ialloc;
 pub mod inode;
 pub mod namei;

@@ -18,6 +18,7 @@ use super::super::ondisk::dir::{
 };
 use super::super::ondisk::extent::EXT4_EXT_MAGIC;
 use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
+use super::super::ondisk::htree::{ext4_dx_csum_set, ext4_dx_csum_verify};
 use super::super::ondisk::inode::{
     ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, EXT4_I_BLOCK_SIZE,
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
@@ -142,6 +143,9 @@ fn find_target<T: Trans>(
     d: Dir<'_>,
     name: &[u8],
 ) -> Result<(T::Buf, Slot)> {
+    if d.inode.has_flag(EXT4_INDEX_FL) {
+        return find_dx_target(tx, geo, d, name);
+    }
     let mut target = None;
     let exists = for_each_dir_block(tx, geo, d, |tx, buf| {
         match find_slot(tx.data(&buf), geo, name)? {
@@ -159,6 +163,54 @@ fn find_target<T: Trans>(
         Some(t) => Ok(t),
         None => grow_dir(tx, geo, d, name),
     }
+}
+
+/// [`find_target`] in an indexed directory: the leaf the index names for
+/// the name's hash, split when full ([`super::htree::target`]).
+fn find_dx_target<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    d: Dir<'_>,
+    name: &[u8],
+) -> Result<(T::Buf, Slot)> {
+    let di = d.inode;
+    if !di.has_flag(EXT4_EXTENTS_FL) {
+        return Err(Error::Unsupported("block-mapped directory"));
+    }
+    let bs = u64::from(geo.block_size);
+    let blocks = di
+        .size(geo)?
+        .checked_div(bs)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(Error::Corrupt("directory size"))?;
+    let mut root = di.i_block;
+    let t = Tree {
+        ino: d.ino,
+        seed: ext4_inode_csum_seed(geo.csum_seed, d.ino, di.i_generation),
+        root: &mut root,
+        goal: 0,
+        blocks: 0,
+    };
+    // Each new block goes after the directory's last, read afresh (a split
+    // may take two).
+    super::htree::target(tx, geo, &t, blocks, name, |tx| {
+        let fresh = read_inode(tx, geo, d.ino)?;
+        let lblk = fresh
+            .size(geo)?
+            .checked_div(bs)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or(Error::Corrupt("directory size"))?;
+        let (buf, _) = grow_dir(
+            tx,
+            geo,
+            Dir {
+                ino: d.ino,
+                inode: &fresh,
+            },
+            name,
+        )?;
+        Ok((lblk, buf))
+    })
 }
 
 /// Adds an empty leaf block at the end of linear directory `d` and
@@ -578,9 +630,9 @@ fn for_each_dir_block<T: Trans, R>(
     if d.file_type()? != FileType::Directory {
         return Err(Error::Corrupt("not a directory"));
     }
-    if d.has_flag(EXT4_INDEX_FL) {
-        return Err(Error::Unsupported("htree directory"));
-    }
+    // An indexed directory's leaves are walked the same way; its index
+    // blocks hold no names and are passed over.
+    let indexed = d.has_flag(EXT4_INDEX_FL);
     if !d.has_flag(EXT4_EXTENTS_FL) {
         return Err(Error::Unsupported("block-mapped directory"));
     }
@@ -615,6 +667,13 @@ fn for_each_dir_block<T: Trans, R>(
                 let blk = first.checked_add(i).ok_or(Error::Corrupt("extent"))?;
                 geo.check_block_range(blk, 1)?;
                 let buf = tx.bread(blk)?;
+                let at = u32::try_from(i)
+                    .ok()
+                    .and_then(|i| lblk.checked_add(i))
+                    .ok_or(Error::Corrupt("directory block"))?;
+                if indexed && !super::htree::is_leaf(tx.data(&buf), at)? {
+                    continue;
+                }
                 // ext4_read_dirblock(): a leaf is used only if its checksum holds.
                 if geo.has_metadata_csum() {
                     ext4_dirblock_csum_verify(tx.data(&buf), seed)?;
@@ -710,10 +769,50 @@ fn lookup<T: Trans>(
     d: Dir<'_>,
     name: &[u8],
 ) -> Result<Option<(T::Buf, u32)>> {
+    // `.` and `..` are the first two records of block 0, which in an
+    // indexed directory is the index root, not a leaf.
+    if name == b"." || name == b".." {
+        let buf = first_dir_block(tx, geo, d)?;
+        let hit = search_dir(tx.data(&buf), geo, name)?.map(|e| e.inode);
+        return Ok(hit.map(|ino| (buf, ino)));
+    }
     for_each_dir_block(tx, geo, d, |tx, buf| {
         let hit = search_dir(tx.data(&buf), geo, name)?.map(|e| e.inode);
         Ok(hit.map(|ino| (buf, ino)))
     })
+}
+
+/// Block 0 of directory `d`, its checksum checked: a leaf's, or the index
+/// root's in an indexed directory.
+fn first_dir_block<T: Trans>(tx: &mut T, geo: &Geometry, d: Dir<'_>) -> Result<T::Buf> {
+    let di = d.inode;
+    if di.file_type()? != FileType::Directory {
+        return Err(Error::Corrupt("not a directory"));
+    }
+    if !di.has_flag(EXT4_EXTENTS_FL) {
+        return Err(Error::Unsupported("block-mapped directory"));
+    }
+    let seed = ext4_inode_csum_seed(geo.csum_seed, d.ino, di.i_generation);
+    let mut root = di.i_block;
+    let t = Tree {
+        ino: d.ino,
+        seed,
+        root: &mut root,
+        goal: 0,
+        blocks: 0,
+    };
+    let Found::Mapped { pblk, .. } = lookup_extent(tx, geo, &t, 0)? else {
+        return Err(Error::Corrupt("directory without block 0"));
+    };
+    geo.check_block_range(pblk, 1)?;
+    let buf = tx.bread(pblk)?;
+    if geo.has_metadata_csum() {
+        match di.has_flag(EXT4_INDEX_FL) {
+            true => ext4_dx_csum_verify(tx.data(&buf), seed)?,
+            false => ext4_dirblock_csum_verify(tx.data(&buf), seed)?,
+        }
+    }
+    Ok(buf)
 }
 
 /// Removes the record in `buf` of directory `dir`, with the leaf checksum,
@@ -941,6 +1040,7 @@ fn set_dotdot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, parent: u32) -> Re
         .ok_or(Error::Corrupt("directory without .."))?;
     let seed = ext4_inode_csum_seed(geo.csum_seed, ino, d.i_generation);
     let csum = geo.has_metadata_csum();
+    let indexed = d.has_flag(EXT4_INDEX_FL);
     let inodes = geo.inodes_count;
     tx.edit(&buf, |b| {
         let at = DirBlockIter::new(b, inodes)
@@ -949,8 +1049,12 @@ fn set_dotdot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, parent: u32) -> Re
             .map(|e| e.offset)
             .ok_or(Error::Corrupt("directory without .."))?;
         super::super::ondisk::bytes::put_le32(b, at, parent, "dirent")?;
-        if csum {
-            ext4_dirblock_csum_set(b, seed)?;
+        // Block 0 of an indexed directory is the index root: its checksum
+        // is the dx tail's.
+        match (csum, indexed) {
+            (true, true) => ext4_dx_csum_set(b, seed)?,
+            (true, false) => ext4_dirblock_csum_set(b, seed)?,
+            _ => {}
         }
         Ok::<(), Error>(())
     })?

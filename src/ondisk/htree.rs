@@ -350,6 +350,13 @@ pub fn ext4_dx_csum_verify(block: &[u8], inode_seed: u32) -> Result<()> {
     Ok(())
 }
 
+/// Sets the checksum in the `dx_tail` of a root or node (`ext4_dx_csum_set()`).
+pub fn ext4_dx_csum_set(block: &mut [u8], inode_seed: u32) -> Result<()> {
+    let (_, _, _, tail) = dx_tail_parts(block)?;
+    let csum = ext4_dx_csum(block, inode_seed)?;
+    super::bytes::put_le32(block, tail.saturating_add(4), csum, "dx tail")
+}
+
 /// (count offset, limit, count, tail offset), checking the tail fits.
 fn dx_tail_parts(block: &[u8]) -> Result<(usize, u16, u16, usize)> {
     let count_offset = dx_countlimit_offset(block)?;

@@ -191,13 +191,45 @@ bs = os.statvfs(sys.argv[1]).f_bsize
 for i in range(300):
     os.pwrite(fd, b"x", 2 * i * bs)
 os.fsync(fd)' "$mnt/data/frag"
+	# A directory ext4 indexes (an htree), for rext4 to add to and remove
+	# from: its leaves split, its index grows.
+	"$PY" -c '
+import os, sys
+for i in range(1500):
+    os.close(os.open(os.path.join(sys.argv[1], f"ext4-made-name-{i:05d}"), os.O_CREAT | os.O_WRONLY, 0o644))
+' "$(mkdir -p "$mnt/data/idx" && echo "$mnt/data/idx")"
 	umount "$mnt"
+	debugfs -R "htree /data/idx" "$d" 2>/dev/null | grep -q "Number of entries" ||
+		fail "$name: ext4 did not index /data/idx"
 	debugfs -R "ex /data/frag" "$d" 2>/dev/null | grep -q '^ *1/' ||
 		fail "$name: ext4 left /data/frag without index levels"
 	mount -t rext4 "$d" "$mnt" || fail "$name: rext4 remount failed"
 	[ "$(tr -d '\0' <"$mnt/data/frag" | wc -c)" = 300 ] || fail "$name: rext4 reads /data/frag wrong"
 	rm "$mnt/data/frag"
-	sums=$(cd "$mnt/data" && sha256sum blob-1 blob-2)
+	"$PY" -c '
+import os, sys
+d = sys.argv[1]
+names = set(os.listdir(d))
+for i in range(2500):
+    n = f"rext4-added-{i}-" + "x" * (i % 50)
+    os.close(os.open(os.path.join(d, n), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    names.add(n)
+for i in range(0, 1500, 3):
+    n = f"ext4-made-name-{i:05d}"
+    os.unlink(os.path.join(d, n))
+    names.discard(n)
+for i in range(1, 1500, 30):
+    a, b = f"ext4-made-name-{i:05d}", f"renamed-{i}"
+    os.rename(os.path.join(d, a), os.path.join(d, b))
+    names.discard(a)
+    names.add(b)
+os.mkdir(os.path.join(d, "subdir"))
+os.rename(os.path.join(d, "subdir"), os.path.join(d, "..", "moved-out-of-idx"))
+with open(sys.argv[2], "w") as f:
+    f.write("\n".join(sorted(names)) + "\n")
+if set(os.listdir(d)) != names:
+    sys.exit("rext4 lists /data/idx otherwise than it changed it")
+' "$mnt/data/idx" "$WORK/idx.want" || fail "$name: changing ext4's indexed directory"
 	mv "$mnt/data/blob-1" "$mnt/a/blob-1"
 	mv "$mnt/data/blob-2" "$mnt/data/blob-3" # replaces blob-3, freeing it
 	rm "$mnt/data/blob-4"
@@ -210,6 +242,14 @@ os.fsync(fd)' "$mnt/data/frag"
 	df_free=$(stat -f -c '%f %a %d' "$mnt")
 	umount "$mnt"
 	e2fsck -fn "$d" >"$WORK/fsck.out" 2>&1 || { cat "$WORK/fsck.out"; fail "$name: e2fsck after rext4 freed data"; }
+	mount -t ext4 -o ro "$d" "$mnt" || fail "$name: ext4 mount failed"
+	ls -1 "$mnt/data/idx" | LC_ALL=C sort | cmp -s - <(LC_ALL=C sort "$WORK/idx.want") ||
+		fail "$name: ext4 lists /data/idx otherwise than rext4 left it"
+	for f in renamed-1 rext4-added-2499-$(printf 'x%.0s' $(seq 1 49)); do
+		[ -e "$mnt/data/idx/$f" ] || fail "$name: ext4's index lookup misses $f"
+	done
+	umount "$mnt"
+	log "$name: ext4's indexed directory changed by rext4 (2500 names added, 500 removed, 50 renamed): ext4 lists and finds them"
 	# Everything goes: the counts are what mkfs left.
 	mount -t rext4 "$d" "$mnt" || fail "$name: rext4 mount for cleanup failed"
 	find "$mnt" -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf {} +
