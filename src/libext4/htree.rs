@@ -6,20 +6,21 @@
 //! `ext4_dx_add_entry()` makes it: a full interior node split in two under
 //! a root with room, or a full root moved down into a new node (a second
 //! level). A third level (`large_dir`) is not made: a directory that needs
-//! one answers `Unsupported`.
+//! one answers `Unsupported`. A one-block directory that fills up becomes
+//! indexed (`make_indexed_dir()`), as in ext4 with `dir_index`.
 //!
 //! No allocation: the split picks its hash by bisection over the leaf's
 //! names (hashing them again on each round) instead of sorting a map of
 //! them, and moves the records one at a time.
 
 use super::super::ondisk::dir::{
-    ext4_dir_rec_len, ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, insert_entry,
-    rec_len_to_disk, remove_entry, DirBlockIter, Slot, EXT4_NAME_LEN,
+    ext4_dir_rec_len, ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, init_dir_block,
+    insert_entry, rec_len_to_disk, remove_entry, search_dir, DirBlockIter, Slot, EXT4_NAME_LEN,
 };
-use super::super::ondisk::hash::{effective_hash_version, ext4fs_dirhash};
+use super::super::ondisk::hash::{effective_hash_version, ext4fs_dirhash, DX_HASH_TEA};
 use super::super::ondisk::htree::{
-    dx_countlimit_offset, dx_node_limit, ext4_dx_csum_set, ext4_dx_csum_verify, DxNode, DxRoot,
-    DX_ENTRY_SIZE, DX_NODE_ENTRIES_OFFSET,
+    dx_countlimit_offset, dx_node_limit, dx_root_limit, ext4_dx_csum_set, ext4_dx_csum_verify,
+    DxNode, DxRoot, DX_ENTRY_SIZE, DX_NODE_ENTRIES_OFFSET, DX_ROOT_ENTRIES_OFFSET,
 };
 use super::super::ondisk::superblock::Geometry;
 use super::super::ondisk::{bytes, Errno, Error, Result};
@@ -460,4 +461,69 @@ pub(super) fn is_leaf(b: &[u8], lblk: u32) -> Result<bool> {
     let ino = bytes::le32(b, 0, "dirent")?;
     let rec = super::super::ondisk::dir::rec_len_from_disk(bytes::le16(b, 4, "dirent")?, b.len());
     Ok(!(ino == 0 && rec == b.len()))
+}
+
+/// `make_indexed_dir()`: directory `t`, one full block long, becomes
+/// indexed. Its names move to a new leaf from `grow` (block 1), block 0
+/// becomes the index root (`.`, `..` spanning the block, the root info
+/// with the file system's default hash, one entry leading to the leaf, the
+/// dx checksum), and the caller sets `EXT4_INDEX_FL` and adds the name
+/// through the index, which splits the leaf if it is still too full.
+/// `Ok(false)` when the default hash is one rext4 cannot index with (the
+/// directory then grows linearly).
+pub(super) fn make_indexed<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    t: &Tree<'_>,
+    grow: impl FnOnce(&mut T) -> Result<(u32, T::Buf)>,
+) -> Result<bool> {
+    if geo.def_hash_version > DX_HASH_TEA {
+        return Ok(false);
+    }
+    let csum = geo.has_metadata_csum();
+    let pblk = dir_pblk(tx, geo, t, 0)?;
+    let first = tx.bread(pblk)?;
+    let parent = search_dir(tx.data(&first), geo, b"..")?
+        .map(|e| e.inode)
+        .ok_or(Error::Corrupt("directory without .."))?;
+    let (lblk, leaf) = grow(tx)?;
+    let mut off = 0usize;
+    while let Some(r) = record_at(tx.data(&first), geo, off)? {
+        if let Some((name_buf, len, ino, ft)) = r.live {
+            let n = name_buf.get(..len).ok_or(Error::Corrupt("name"))?;
+            if n != b"." && n != b".." {
+                let slot = find_slot(tx.data(&leaf), geo, n)?;
+                if !matches!(slot, Slot::Free { .. }) {
+                    return Err(Error::Corrupt("indexing: no room in the new leaf"));
+                }
+                tx.edit(&leaf, |b| insert_entry(b, geo, slot, n, ino, ft))??;
+            }
+        }
+        off = r.next;
+        if off >= geo.block_size as usize {
+            break;
+        }
+    }
+    if csum {
+        tx.edit(&leaf, |b| ext4_dirblock_csum_set(b, t.seed))??;
+    }
+    let version = geo.def_hash_version;
+    tx.edit(&first, |b| {
+        init_dir_block(b, geo, t.ino, parent, false)?;
+        // dx_root_info: reserved_zero, hash_version, info_length 8,
+        // indirect_levels 0, unused_flags 0.
+        b.get_mut(24..32)
+            .ok_or(Error::Corrupt("dx_root"))?
+            .copy_from_slice(&[0, 0, 0, 0, version, 8, 0, 0]);
+        let limit = dx_root_limit(b.len(), csum, 8);
+        let limit = u16::try_from(limit).map_err(|_| Error::Corrupt("dx limit"))?;
+        bytes::put_le16(b, DX_ROOT_ENTRIES_OFFSET, limit, "dx limit")?;
+        bytes::put_le16(b, DX_ROOT_ENTRIES_OFFSET.saturating_add(2), 1, "dx count")?;
+        put_entry(b, DX_ROOT_ENTRIES_OFFSET, 0, (0, lblk))?;
+        match csum {
+            true => ext4_dx_csum_set(b, t.seed),
+            false => Ok(()),
+        }
+    })??;
+    Ok(true)
 }

@@ -17,7 +17,9 @@ use super::super::ondisk::dir::{
     EXT4_FT_SYMLINK,
 };
 use super::super::ondisk::extent::EXT4_EXT_MAGIC;
-use super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_EXTENTS;
+use super::super::ondisk::features::{
+    EXT4_FEATURE_COMPAT_DIR_INDEX, EXT4_FEATURE_INCOMPAT_EXTENTS,
+};
 use super::super::ondisk::htree::{ext4_dx_csum_set, ext4_dx_csum_verify};
 use super::super::ondisk::inode::{
     ext4_inode_csum_set, FileType, Inode, EXT4_EXTENTS_FL, EXT4_INDEX_FL, EXT4_I_BLOCK_SIZE,
@@ -159,10 +161,57 @@ fn find_target<T: Trans>(
     if exists.is_some() {
         return Err(Error::Refused(Errno::Exists));
     }
-    match target {
-        Some(t) => Ok(t),
-        None => grow_dir(tx, geo, d, name),
+    if let Some(t) = target {
+        return Ok(t);
     }
+    // A one-block directory that is full becomes indexed (ext4_add_entry()
+    // with dir_index), then takes the name through the index.
+    let bs = u64::from(geo.block_size);
+    if geo.has_compat(EXT4_FEATURE_COMPAT_DIR_INDEX) && d.inode.size(geo)? == bs {
+        if let Some(t) = index_dir(tx, geo, d, name)? {
+            return Ok(t);
+        }
+    }
+    grow_dir(tx, geo, d, name)
+}
+
+/// [`super::htree::make_indexed`] on the one-block directory `d`, then the
+/// name's slot through the new index; `None` if the directory stays
+/// linear (a default hash rext4 cannot index with).
+fn index_dir<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    d: Dir<'_>,
+    name: &[u8],
+) -> Result<Option<(T::Buf, Slot)>> {
+    let di = d.inode;
+    let mut root = di.i_block;
+    let t = Tree {
+        ino: d.ino,
+        seed: ext4_inode_csum_seed(geo.csum_seed, d.ino, di.i_generation),
+        root: &mut root,
+        goal: 0,
+        blocks: 0,
+    };
+    let indexed = super::htree::make_indexed(tx, geo, &t, |tx| {
+        let (buf, _) = grow_dir(tx, geo, d, name)?;
+        Ok((1, buf))
+    })?;
+    if !indexed {
+        return Ok(None);
+    }
+    edit_inode(tx, geo, d.ino, |i| i.i_flags |= EXT4_INDEX_FL)?;
+    let fresh = read_inode(tx, geo, d.ino)?;
+    find_dx_target(
+        tx,
+        geo,
+        Dir {
+            ino: d.ino,
+            inode: &fresh,
+        },
+        name,
+    )
+    .map(Some)
 }
 
 /// [`find_target`] in an indexed directory: the leaf the index names for

@@ -5,7 +5,9 @@
 //! level of index on 4 KiB blocks, two on 1 KiB), then thousands of names
 //! are created in it (leaves split by hash, the index growing), some
 //! removed, renamed in and out, a subdirectory made and moved (its `..`
-//! rewritten in an indexed root) and removed. Judged by e2fsprogs and the
+//! rewritten in an indexed root) and removed; a directory that starts
+//! empty and outgrows its one block is indexed by rext4 itself
+//! (`make_indexed_dir()`). Judged by e2fsprogs and the
 //! on-disk index: `e2fsck -fn` clean after each round (its pass 2 checks
 //! every leaf's hash range and the index order), every name the model
 //! holds is found through the index (`dx_probe`-style lookup) and the
@@ -211,5 +213,22 @@ fn names_go_through_the_index_and_leaves_split() {
             root.info.indirect_levels, levels_after,
             "{label}: index levels at the end"
         );
+        // `other` began empty and outgrew its one block: rext4 indexed it
+        // (make_indexed_dir), and its names are found through the index.
+        let (_, inode) = im.inode(other);
+        assert!(
+            im.is_htree(&inode),
+            "{label}: a full one-block directory became indexed"
+        );
+        let moved: Vec<(Vec<u8>, u32, u8)> = im.list_dir(other);
+        assert!(moved.len() > 50, "{label}: {} names in other", moved.len());
+        for (nm, ino, _) in moved.iter().filter(|(nm, _, _)| nm != b"." && nm != b"..") {
+            assert_eq!(
+                im.htree_lookup(other, nm),
+                Some(*ino),
+                "{label}: other/{}",
+                String::from_utf8_lossy(nm)
+            );
+        }
     }
 }
