@@ -362,13 +362,22 @@ pub(crate) fn orphan_cleanup(sb: &SuperBlock<Rext4Fs>) {
             Ok((Cleaned::Truncated(..), _)) => truncated += 1,
             Err(f) => {
                 let e = f.errno;
-                if matches!(f.err, DiskError::Corrupt(_) | DiskError::BadChecksum(_)) {
+                let damaged = matches!(f.err, DiskError::Corrupt(_) | DiskError::BadChecksum(_));
+                // As failed(): damage, or a failure after buffers changed.
+                if damaged || (matches!(f.err, DiskError::Io) && f.errno != EROFS && (f.changed || f.errno == EIO)) {
                     crate::super_::fs_error(sb, 0, f.err);
                 }
+                // A damaged list is emptied (`ext4_orphan_cleanup()`): what
+                // it named is left for e2fsck, and changes that need the
+                // list can go on.
+                if damaged {
+                    let _ = sb.intwrite(|| run(sb, 1, |tx| crate::libext4::orphan::clear(tx, geo)));
+                }
                 pr_err!(
-                    "rext4 ({}): orphan cleanup stopped ({}); e2fsck will finish it\n",
+                    "rext4 ({}): orphan cleanup stopped ({}){}; e2fsck will finish it\n",
                     sb.id(),
-                    e.to_errno()
+                    e.to_errno(),
+                    if damaged { ", the orphan list cleared" } else { "" }
                 );
                 break;
             }

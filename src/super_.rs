@@ -456,6 +456,13 @@ fn check_writable(
             return Err(refuse(name));
         }
     }
+    // With a journal the mount finishes a listed orphan; without one
+    // rext4 keeps no list (as ext4), so cannot.
+    if disk.s_last_orphan != 0 && !geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) {
+        return Err(refuse(
+            "orphans are present: mount once with ext4 or run e2fsck",
+        ));
+    }
     if geo.has_compat(EXT4_FEATURE_COMPAT_FAST_COMMIT) {
         return Err(refuse("fast_commit is not written by rext4"));
     }
@@ -584,12 +591,37 @@ pub(crate) fn fs_error(sb: &SuperBlock<Rext4Fs>, ino: u64, e: DiskError) {
         },
     };
     let (blk, off) = sb_location(info.geo.block_size);
-    if let Ok(mut bh) = sb.bread(blk) {
-        let _ = bh.write_sync(|b| {
-            if let Some(raw) = b.get_mut(off..) {
-                let _ = crate::ondisk::superblock::record_error(raw, &site);
+    let record = |b: &mut [u8]| {
+        b.get_mut(off..)
+            .ok_or(DiskError::Corrupt("super block offset"))
+            .and_then(|raw| crate::ondisk::superblock::record_error(raw, &site))
+    };
+    // Under a live journal the super block goes through it (ext4's
+    // update_super_work()): it is journalled metadata now (the orphan
+    // list's head), and a direct write would put a change of a transaction
+    // not yet committed on disk. Otherwise (no journal, or one about to be
+    // aborted by errors=remount-ro/panic, which goes first) it is written
+    // in place.
+    let journalled = matches!(info.errors, Errors::Continue)
+        && info.journal.is_some()
+        && !sb.rdonly()
+        && crate::journal::run(sb, 1, |tx| {
+            use crate::libext4::trans::Trans;
+            let buf = tx.bread(blk)?;
+            tx.edit(&buf, record)?
+        })
+        .is_ok();
+    if !journalled {
+        if !matches!(info.errors, Errors::Continue) {
+            if let Some(j) = &info.journal {
+                j.abort(EIO);
             }
-        });
+        }
+        if let Ok(mut bh) = sb.bread(blk) {
+            let _ = bh.write_sync(|b| {
+                let _ = record(b);
+            });
+        }
     }
     match info.errors {
         Errors::Continue => {}

@@ -139,13 +139,15 @@ pub(crate) fn iomap_begin(
 fn room(sb: &crate::vfs::SuperBlock<Rext4Fs>, depth: u16) -> Result<u32> {
     let info = sb.info();
     let tree = u64::from(depth).saturating_add(2);
+    // The capability is asked for only when the root reserve is needed
+    // (asking sets PF_SUPERPRIV and is audited), as ext4 does.
     let free = || {
         let free = u64::try_from(info.free_blocks.load(Relaxed)).unwrap_or(0);
-        let mut keep = info.resv_blocks.saturating_add(tree);
-        if !crate::vfs::may_use_reserve() {
-            keep = keep.saturating_add(info.r_blocks);
+        let keep = info.resv_blocks.saturating_add(tree);
+        match free.saturating_sub(keep.saturating_add(info.r_blocks)) {
+            0 if info.r_blocks != 0 && crate::vfs::may_use_reserve() => free.saturating_sub(keep),
+            n => n,
         }
-        free.saturating_sub(keep)
     };
     let mut n = free();
     if n == 0 && commit_frees(sb) {
@@ -284,6 +286,11 @@ pub(crate) fn set_size(inode: &Inode<Rext4Fs>, size: i64) -> Result {
         return crate::namei::set_size(inode, size);
     }
     let sb = inode.sb();
+    // `ext4_setattr()`: nothing changes after a shutdown, not even the
+    // page cache.
+    if sb.info().is_shut_down() {
+        return Err(EIO);
+    }
     let new = u64::try_from(size).map_err(|_| EINVAL)?;
     let data = inode.data();
     if !data.has_flag(EXT4_EXTENTS_FL) {
@@ -315,6 +322,11 @@ pub(crate) fn set_size(inode: &Inode<Rext4Fs>, size: i64) -> Result {
             map_tx(inode, credits, (from, u64::MAX), |tx, geo, ino| {
                 // The inode, and the super block or the previous orphan.
                 let mut budget = credits.saturating_sub(6);
+                // The list is walked before anything changes: damage
+                // found there stops the step before it starts.
+                if !listed {
+                    orphan::check(tx, geo)?;
+                }
                 let done = data::truncate(tx, geo, ino, new, &mut budget)?;
                 data.disksize.store(new, Relaxed);
                 let added = match done {

@@ -155,6 +155,28 @@ pub fn alloc_inode<T: Trans>(
     Ok(None)
 }
 
+/// Whether inode `ino`'s bit is set in its group's bitmap (checked).
+pub fn inode_in_use<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<bool> {
+    if ino == 0 || ino > geo.inodes_count {
+        return Err(Error::Corrupt("inode number"));
+    }
+    let rel = ino.saturating_sub(1);
+    let (Some(group), Some(bit)) = (
+        rel.checked_div(geo.inodes_per_group),
+        rel.checked_rem(geo.inodes_per_group),
+    ) else {
+        return Err(Error::Corrupt("inodes per group"));
+    };
+    let bit = usize::try_from(bit).map_err(|_| Error::OutOfRange("inode"))?;
+    let d = read_desc(tx, geo, group)?;
+    if d.gd.has_flag(EXT4_BG_INODE_UNINIT) {
+        return Ok(false);
+    }
+    let bbuf = tx.bread(d.gd.inode_bitmap())?;
+    ext4_inode_bitmap_csum_verify(geo, &d.gd, tx.data(&bbuf))?;
+    bit_is_set(tx.data(&bbuf), bit)
+}
+
 /// Frees inode `ino` (a directory if `is_dir`): clears its bit and counts
 /// it free again. Freeing a free inode, or a reserved one, is `Corrupt`.
 pub fn free_inode<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, is_dir: bool) -> Result<()> {

@@ -946,6 +946,12 @@ pub fn unlink_as<T: Trans>(
     if last {
         check_evictable(tx, geo, &victim)?;
     }
+    // Kept without a link until its eviction: an orphan till then. Listed
+    // first: the list walk is the step that can find damage, and nothing
+    // has changed yet then.
+    if last && last_link == Last::Keep {
+        super::orphan::add(tx, geo, ino)?;
+    }
     remove_record(tx, geo, parent, &buf, name, now, false)?;
     if last && last_link == Last::Free {
         evict(tx, geo, ino, &victim, now, false)?;
@@ -954,10 +960,6 @@ pub fn unlink_as<T: Trans>(
             i.i_links_count = i.i_links_count.saturating_sub(1);
             touch(i, now, false);
         })?;
-        // Kept without a link until its eviction: an orphan till then.
-        if last {
-            super::orphan::add(tx, geo, ino)?;
-        }
     }
     Ok(Some(ino))
 }
@@ -1025,12 +1027,14 @@ pub fn rmdir_as<T: Trans>(
     }
     check_evictable(tx, geo, &victim)?;
     if last == Last::Keep {
+        // Listed first: the list walk is the step that can find damage,
+        // and nothing has changed yet then.
+        super::orphan::add(tx, geo, ino)?;
         remove_record(tx, geo, parent, &buf, name, now, true)?;
         edit_inode(tx, geo, ino, |i| {
             i.i_links_count = 0;
             touch(i, now, false);
         })?;
-        super::orphan::add(tx, geo, ino)?;
         return Ok(Some(ino));
     }
     remove_record(tx, geo, parent, &buf, name, now, true)?;

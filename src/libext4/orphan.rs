@@ -24,6 +24,7 @@ use super::super::ondisk::superblock::{
 use super::super::ondisk::{Error, Result};
 use super::data::{release_blocks, truncate};
 use super::extents::depth;
+use super::ialloc::inode_in_use;
 use super::inode::{edit_inode, read_inode, Time};
 use super::namei::free_unlinked;
 use super::trans::Trans;
@@ -93,6 +94,22 @@ fn find<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<Option<Option<
     Err(Error::Corrupt("orphan list loops"))
 }
 
+/// Walks the whole list, checking every entry: the step that can find
+/// damage, done before a change that will need the list.
+pub fn check<T: Trans>(tx: &mut T, geo: &Geometry) -> Result<()> {
+    if !geo.has_compat(EXT4_FEATURE_COMPAT_HAS_JOURNAL) {
+        return Ok(());
+    }
+    // 0 is never an inode: the walk goes to the list's end.
+    find(tx, geo, 0).map(|_| ())
+}
+
+/// Empties the list (`ext4_orphan_cleanup()` on a damaged one: e2fsck
+/// frees what it named).
+pub fn clear<T: Trans>(tx: &mut T, geo: &Geometry) -> Result<()> {
+    set_head(tx, geo, 0)
+}
+
 /// Puts inode `ino` at the head of the list, unless it is on it already.
 /// Returns whether it was added. A no-op without a journal.
 pub fn add<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32) -> Result<bool> {
@@ -156,6 +173,10 @@ pub fn cleanup_step<T: Trans>(
         return Ok(Cleaned::Empty);
     }
     let i = read_inode(tx, geo, entry(geo, ino)?)?;
+    // `ext4_orphan_get()`: a listed inode must be in use.
+    if i.i_mode == 0 || !inode_in_use(tx, geo, ino)? {
+        return Err(Error::Corrupt("bad orphan inode"));
+    }
     let extents = i.has_flag(EXT4_EXTENTS_FL);
     if i.i_links_count == 0 {
         if extents && depth(&i.i_block) > 0 {
@@ -170,7 +191,13 @@ pub fn cleanup_step<T: Trans>(
         return Ok(Cleaned::Freed(ino));
     }
     let size = i.size(geo)?;
-    if extents && i.file_type()? == FileType::Regular && !truncate(tx, geo, ino, size, budget)? {
+    // Only an extent-mapped regular file can be truncated here: anything
+    // else stays listed for e2fsck (taking it off would leave its blocks
+    // past the size, which e2fsck might then take as file data).
+    if !extents || i.file_type()? != FileType::Regular {
+        return Err(Error::Unsupported("an orphan rext4 cannot truncate"));
+    }
+    if !truncate(tx, geo, ino, size, budget)? {
         return Ok(Cleaned::Partial);
     }
     del(tx, geo, ino)?;
