@@ -364,7 +364,11 @@ pub(crate) fn orphan_cleanup(sb: &SuperBlock<Rext4Fs>) {
                 let e = f.errno;
                 let damaged = matches!(f.err, DiskError::Corrupt(_) | DiskError::BadChecksum(_));
                 // As failed(): damage, or a failure after buffers changed.
-                if damaged || (matches!(f.err, DiskError::Io) && f.errno != EROFS && (f.changed || f.errno == EIO)) {
+                if damaged
+                    || (matches!(f.err, DiskError::Io)
+                        && f.errno != EROFS
+                        && (f.changed || f.errno == EIO))
+                {
                     crate::super_::fs_error(sb, 0, f.err);
                 }
                 // A damaged list is emptied (`ext4_orphan_cleanup()`): what
@@ -377,7 +381,11 @@ pub(crate) fn orphan_cleanup(sb: &SuperBlock<Rext4Fs>) {
                     "rext4 ({}): orphan cleanup stopped ({}){}; e2fsck will finish it\n",
                     sb.id(),
                     e.to_errno(),
-                    if damaged { ", the orphan list cleared" } else { "" }
+                    if damaged {
+                        ", the orphan list cleared"
+                    } else {
+                        ""
+                    }
                 );
                 break;
             }
