@@ -93,6 +93,7 @@ if n:
 ran=0
 for writer in $writers; do
 for seed in $seeds; do
+	t0=$SECONDS
 	tag="seed $seed, writer $writer"
 	wopts=
 	[ "$writer" = rext4 ] && wopts=-obuffered_iomap
@@ -121,6 +122,7 @@ for seed in $seeds; do
 	dmsetup load rext4-flakey --table "0 $sectors flakey $d 0 0 3600 1 drop_writes"
 	dmsetup resume rext4-flakey
 	wait "$wl" || true
+	tw=$((SECONDS - t0))
 	umount "$mnt"
 	dmsetup remove rext4-flakey
 	losetup -d "$d"
@@ -132,7 +134,7 @@ for seed in $seeds; do
 	e2fsck -fy "$WORK/e2fsck.img" >"$WORK/fsck.log" 2>&1 || [ $? -le 1 ] || { cat "$WORK/fsck.log"; fail "$tag: e2fsck could not replay"; }
 	check e2fsck "$WORK/e2fsck.img" rext4
 	diff "$WORK/ext4.tree" "$WORK/rext4.tree" >"$WORK/tree.diff" || { head -20 "$WORK/tree.diff"; fail "$tag: rext4's replay shows another tree than ext4's"; }
-	log "$tag: $(wc -l <"$WORK/durable") fsynced files survived, no stale data, rext4 = ext4 = e2fsck replay ($(wc -l <"$WORK/rext4.tree") tree lines)"
+	log "$tag: $(wc -l <"$WORK/durable") fsynced files survived, no stale data, rext4 = ext4 = e2fsck replay ($(wc -l <"$WORK/rext4.tree") tree lines; workload ${tw}s, all $((SECONDS - t0))s)"
 	ran=$((ran + 1))
 done
 done
