@@ -1133,7 +1133,7 @@ pub fn rename<T: Trans>(
         }
     }
     let od = read_inode(tx, geo, odir)?;
-    let Some((obuf, ino)) = lookup(
+    let Some((_, ino)) = lookup(
         tx,
         geo,
         Dir {
@@ -1183,12 +1183,16 @@ pub fn rename<T: Trans>(
         now,
         moves_dir,
     )?;
-    // The old directory may be the new one: read it again.
+    // The old directory may be the new one: read it again, and find the
+    // old name again (a leaf split or a directory being indexed may have
+    // moved its record to another block).
     let od = read_inode(tx, geo, odir)?;
     let old_parent = Dir {
         ino: odir,
         inode: &od,
     };
+    let (obuf, _) =
+        lookup(tx, geo, old_parent, oname)?.ok_or(Error::Corrupt("renamed name vanished"))?;
     remove_record(tx, geo, old_parent, &obuf, oname, now, moves_dir)?;
     if moves_dir {
         set_dotdot(tx, geo, ino, ndir)?;

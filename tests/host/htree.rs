@@ -169,6 +169,22 @@ fn names_go_through_the_index_and_leaves_split() {
                 model.insert(back, ino);
             }
         }
+        // Renames inside the indexed directory: the new name's leaf may
+        // split and carry the old name's record elsewhere.
+        for k in 0..300 {
+            let f = model
+                .keys()
+                .nth(rng.below(model.len() as u64) as usize)
+                .unwrap()
+                .clone();
+            let g = format!("{f}-renamed-in-place-{k}");
+            let g = g[..g.len().min(255)].to_string();
+            rename(&mut tx, &geo, (big, f.as_bytes()), (big, g.as_bytes()), now)
+                .unwrap()
+                .unwrap();
+            let ino = model.remove(&f).unwrap();
+            model.insert(g, ino);
+        }
         let sub = mkdir(&mut tx, &geo, other, b"sub", &n).unwrap().unwrap();
         rename(&mut tx, &geo, (other, b"sub"), (big, b"sub-in-big"), now)
             .unwrap()
