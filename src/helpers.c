@@ -771,19 +771,10 @@ int rext4_writepages(struct address_space *mapping, struct writeback_control *wb
 	return iomap_writepages(&wpc);
 }
 
-struct file *rext4_vmf_file(struct vm_fault *vmf)
-{
-	return vmf->vma->vm_file;
-}
-
-/* A write fault; after a shutdown (@shut) it fails as ext4's does. */
-vm_fault_t rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops, bool shut)
+vm_fault_t rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	vm_fault_t ret;
-
-	if (shut)
-		return VM_FAULT_SIGBUS;
 
 	sb_start_pagefault(inode->i_sb);
 	file_update_time(vmf->vma->vm_file);

@@ -189,8 +189,7 @@ bool rext4_wpc_pending(const struct iomap_writepage_ctx *wpc, loff_t *pos,
 int rext4_writepages(struct address_space *mapping, struct writeback_control *wbc,
 		     const struct iomap_writeback_ops *ops);
 /* page_mkwrite: freeze protection, time update, invalidate_lock shared. */
-struct file *rext4_vmf_file(struct vm_fault *vmf);
-unsigned int rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops, bool shut);
+unsigned int rext4_page_mkwrite(struct vm_fault *vmf, const struct iomap_ops *ops);
 int rext4_mmap_prepare(struct vm_area_desc *desc,
 		       const struct vm_operations_struct *vm_ops);
 /* fsync's data part: file_write_and_wait_range(). */

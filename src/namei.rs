@@ -250,9 +250,9 @@ pub(crate) fn unlink(
 }
 
 /// `ext4_rename()`: plain and `RENAME_NOREPLACE` (the VFS checks that the
-/// target is absent for the latter); `RENAME_EXCHANGE` and
-/// `RENAME_WHITEOUT` are not supported yet (`EINVAL`, as from a file
-/// system without them).
+/// target is absent for the latter), and `RENAME_EXCHANGE`
+/// (`ext4_cross_rename()`); `RENAME_WHITEOUT` is not supported yet
+/// (`EINVAL`, as from a file system without it).
 pub(crate) fn rename(
     (odir, oname): (&Inode<Rext4Fs>, &[u8]),
     (ndir, nname): (&Inode<Rext4Fs>, &[u8]),
@@ -260,7 +260,8 @@ pub(crate) fn rename(
     target: Option<&Inode<Rext4Fs>>,
     flags: u32,
 ) -> Result {
-    if flags & !crate::bindings::RENAME_NOREPLACE != 0 {
+    let exchange = flags == crate::bindings::RENAME_EXCHANGE;
+    if !exchange && flags & !crate::bindings::RENAME_NOREPLACE != 0 {
         return Err(EINVAL);
     }
     check_name(nname)?;
@@ -268,6 +269,23 @@ pub(crate) fn rename(
     let geo = &sb.info().geo;
     let (od, nd) = (ino32(odir)?, ino32(ndir)?);
     let t = now();
+    if exchange {
+        // The VFS passes both inodes (it checked that both names exist).
+        let other = target.ok_or(ENOENT)?;
+        let r = run(sb, credits::RENAME, |tx| {
+            namei::exchange(tx, geo, (od, oname), (nd, nname), t)?
+                .ok_or(DiskError::Corrupt("directory entry missing"))?;
+            refresh(tx, geo, odir)?;
+            refresh(tx, geo, ndir)?;
+            refresh(tx, geo, victim)?;
+            refresh(tx, geo, other)
+        });
+        let ((), tid) = r.map_err(|f| failed(odir, f))?;
+        for i in [odir, ndir, victim, other] {
+            changed_in(i, tid);
+        }
+        return Ok(());
+    }
     let r = run(sb, credits::RENAME, |tx| {
         if let Some(target) = target {
             let is_dir = target.mode() & 0o170000 == 0o040000;

@@ -1113,6 +1113,182 @@ fn set_dotdot<T: Trans>(tx: &mut T, geo: &Geometry, ino: u32, parent: u32) -> Re
     })?
 }
 
+/// Points the record `name` in block `buf` of directory `dir` at inode
+/// `ino` of directory-entry type `ft` (an exchange), with the leaf
+/// checksum.
+fn set_record<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    dir: Dir<'_>,
+    buf: &T::Buf,
+    name: &[u8],
+    (ino, ft): (u32, u8),
+) -> Result<()> {
+    let seed = ext4_inode_csum_seed(geo.csum_seed, dir.ino, dir.inode.i_generation);
+    let csum = geo.has_metadata_csum();
+    let filetype = geo.has_incompat(super::super::ondisk::features::EXT4_FEATURE_INCOMPAT_FILETYPE);
+    let inodes = geo.inodes_count;
+    tx.edit(buf, |b| {
+        let at = DirBlockIter::new(b, inodes)
+            .filter_map(|e| e.ok())
+            .find(|e| e.inode != 0 && e.name == name)
+            .map(|e| e.offset)
+            .ok_or(Error::Corrupt("exchanged name vanished"))?;
+        super::super::ondisk::bytes::put_le32(b, at, ino, "dirent")?;
+        if filetype {
+            *b.get_mut(at.saturating_add(7))
+                .ok_or(Error::Corrupt("dirent"))? = ft;
+        }
+        if csum {
+            ext4_dirblock_csum_set(b, seed)?;
+        }
+        Ok::<(), Error>(())
+    })?
+}
+
+/// Exchanges `aname` in directory `adir` and `bname` in `bdir`
+/// (`RENAME_EXCHANGE`, `ext4_cross_rename()`): each record then names the
+/// other's inode. A directory that changes parent gets its `..` rewritten
+/// and the parents' link counts follow; neither may end up below itself
+/// (`Refused(Invalid)`). Returns the two inodes, `Ok(None)` if a name does
+/// not exist (`ENOENT`). Everything is checked before anything changes.
+pub fn exchange<T: Trans>(
+    tx: &mut T,
+    geo: &Geometry,
+    (adir, aname): (u32, &[u8]),
+    (bdir, bname): (u32, &[u8]),
+    now: Time,
+) -> Result<Option<(u32, u32)>> {
+    for n in [aname, bname] {
+        if n == b"." || n == b".." {
+            return Err(Error::Refused(Errno::Invalid));
+        }
+    }
+    let ad = read_inode(tx, geo, adir)?;
+    let Some((_, aino)) = lookup(
+        tx,
+        geo,
+        Dir {
+            ino: adir,
+            inode: &ad,
+        },
+        aname,
+    )?
+    else {
+        return Ok(None);
+    };
+    let bd = read_inode(tx, geo, bdir)?;
+    let Some((_, bino)) = lookup(
+        tx,
+        geo,
+        Dir {
+            ino: bdir,
+            inode: &bd,
+        },
+        bname,
+    )?
+    else {
+        return Ok(None);
+    };
+    if aino == bino {
+        return Ok(Some((aino, bino)));
+    }
+    let (ai, bi) = (read_inode(tx, geo, aino)?, read_inode(tx, geo, bino)?);
+    let a_dir = ai.file_type()? == FileType::Directory;
+    let b_dir = bi.file_type()? == FileType::Directory;
+    let (aft, bft) = (dirent_type(&ai)?, dirent_type(&bi)?);
+    let cross = adir != bdir;
+    if cross {
+        if (a_dir && is_ancestor(tx, geo, aino, bdir)?)
+            || (b_dir && is_ancestor(tx, geo, bino, adir)?)
+        {
+            return Err(Error::Refused(Errno::Invalid));
+        }
+        // A directory going where none comes back raises that parent's count.
+        if (a_dir && !b_dir && bd.i_links_count >= EXT4_LINK_MAX)
+            || (b_dir && !a_dir && ad.i_links_count >= EXT4_LINK_MAX)
+        {
+            return Err(Error::Refused(Errno::TooManyLinks));
+        }
+    }
+    let (abuf, _) = lookup(
+        tx,
+        geo,
+        Dir {
+            ino: adir,
+            inode: &ad,
+        },
+        aname,
+    )?
+    .ok_or(Error::Corrupt("exchanged name vanished"))?;
+    set_record(
+        tx,
+        geo,
+        Dir {
+            ino: adir,
+            inode: &ad,
+        },
+        &abuf,
+        aname,
+        (bino, bft),
+    )?;
+    let (bbuf, _) = lookup(
+        tx,
+        geo,
+        Dir {
+            ino: bdir,
+            inode: &bd,
+        },
+        bname,
+    )?
+    .ok_or(Error::Corrupt("exchanged name vanished"))?;
+    set_record(
+        tx,
+        geo,
+        Dir {
+            ino: bdir,
+            inode: &bd,
+        },
+        &bbuf,
+        bname,
+        (aino, aft),
+    )?;
+    if cross {
+        if a_dir {
+            set_dotdot(tx, geo, aino, bdir)?;
+        }
+        if b_dir {
+            set_dotdot(tx, geo, bino, adir)?;
+        }
+    }
+    // Link counts: +1 for a directory arriving, -1 for one leaving (a count
+    // held at 1 by dir_nlink stays).
+    let delta = |gains: bool, loses: bool| i32::from(gains) - i32::from(loses);
+    let (da, db) = match cross {
+        true => (delta(b_dir, a_dir), delta(a_dir, b_dir)),
+        false => (0, 0),
+    };
+    for (dir, d) in [(adir, da), (bdir, db)] {
+        edit_inode(tx, geo, dir, |i| {
+            touch(i, now, true);
+            if i.i_links_count != 1 {
+                i.i_links_count = match d {
+                    1 => i.i_links_count.saturating_add(1),
+                    -1 => i.i_links_count.saturating_sub(1),
+                    _ => i.i_links_count,
+                };
+            }
+        })?;
+        if !cross {
+            break;
+        }
+    }
+    for ino in [aino, bino] {
+        edit_inode(tx, geo, ino, |i| touch(i, now, false))?;
+    }
+    Ok(Some((aino, bino)))
+}
+
 /// Renames `oname` in directory `odir` to `nname` in `ndir`
 /// (`ext4_rename()` with `RENAME_NOREPLACE`): the target name must not
 /// exist (`Refused(Exists)`, `EEXIST`); a directory cannot move

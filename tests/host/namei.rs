@@ -436,3 +436,73 @@ fn freed_blocks_wait_for_the_commit() {
     );
     assert_e2fsck_clean(&tools, &img, "reuse");
 }
+
+/// `RENAME_EXCHANGE`: two files in one directory, a file and a directory
+/// across directories (the directory's `..` and both parents' link counts
+/// follow), two directories across; a directory cannot be exchanged below
+/// itself. e2fsck -fn (which checks `..` and link counts) is clean after.
+#[test]
+fn exchange_swaps_names() {
+    use rext4_core::libext4::namei::{create, exchange, mkdir, NewInode, Time};
+    let Some(tools) = tools() else { return };
+    if tools.e2fsck.is_none() {
+        return;
+    }
+    for (name, args) in [
+        ("4k-csum", &["-b", "4096"][..]),
+        ("1k-nocsum", &["-b", "1024", "-O", "^metadata_csum"][..]),
+    ] {
+        let work = TempDir::new(name);
+        let img = work.path().join("fs.img");
+        mkfs(&tools, &img, 16 << 20, args, None);
+        let geo = Image::open(&img).geo.clone();
+        let now = Time {
+            sec: 1_780_000_000,
+            nsec: 0,
+        };
+        let n = NewInode {
+            perm: 0o644,
+            uid: 0,
+            gid: 0,
+            now,
+            generation: 7,
+        };
+        let mut tx = ImageTrans::new(&img, &geo);
+        let a = mkdir(&mut tx, &geo, 2, b"a", &n).unwrap().unwrap();
+        let b = mkdir(&mut tx, &geo, 2, b"b", &n).unwrap().unwrap();
+        let f1 = create(&mut tx, &geo, a, b"f1", &n).unwrap().unwrap();
+        let f2 = create(&mut tx, &geo, a, b"f2", &n).unwrap().unwrap();
+        let d1 = mkdir(&mut tx, &geo, b, b"d1", &n).unwrap().unwrap();
+        let d2 = mkdir(&mut tx, &geo, 2, b"d2", &n).unwrap().unwrap();
+        tx.commit();
+        let mut tx = ImageTrans::new(&img, &geo);
+        // Two files, one directory.
+        assert_eq!(
+            exchange(&mut tx, &geo, (a, b"f1"), (a, b"f2"), now).unwrap(),
+            Some((f1, f2))
+        );
+        // A file in a and a directory in b: d1 moves to a, f2 to b.
+        exchange(&mut tx, &geo, (a, b"f1"), (b, b"d1"), now)
+            .unwrap()
+            .unwrap();
+        // Two directories across: d1 (now a/f1) and d2 (/d2).
+        exchange(&mut tx, &geo, (a, b"f1"), (2, b"d2"), now)
+            .unwrap()
+            .unwrap();
+        // A directory below itself: a into a's child.
+        assert!(exchange(&mut tx, &geo, (2, b"a"), (a, b"f1"), now).is_err());
+        assert_eq!(
+            exchange(&mut tx, &geo, (a, b"nope"), (a, b"f2"), now).unwrap(),
+            None
+        );
+        tx.commit();
+        assert_e2fsck_clean(&tools, &img, &format!("{name}: after exchanges"));
+        let im = Image::open(&img);
+        assert_eq!(im.namei("/a/f2"), Some(f1), "{name}");
+        assert_eq!(im.namei("/b/d1"), Some(f2), "{name}");
+        assert_eq!(im.namei("/a/f1"), Some(d2), "{name}");
+        assert_eq!(im.namei("/d2"), Some(d1), "{name}");
+        assert_eq!(im.namei("/d2/.."), Some(2), "{name}: d1's .. follows it");
+        assert_eq!(im.namei("/a/f1/.."), Some(a), "{name}: d2's .. follows it");
+    }
+}

@@ -8,7 +8,8 @@
 #   EINVAL to an unknown flag, and changes nothing;
 # - after it: reads, writes, fsync, mmap, creating, removing and renaming
 #   answer EIO (stat still works), a store to a shared mapping made
-#   before it gets SIGBUS, a second shutdown is a no-op,
+#   before it, over written blocks, goes through as in ext4 (writeback
+#   drops it), a second shutdown is a no-op,
 #   and the errnos are ext4's for every one of them;
 # - after unmount (the journal replayed by the in-tree ext4): a file that
 #   was fsynced before the shutdown has its contents, one written but not
