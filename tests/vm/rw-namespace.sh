@@ -9,7 +9,8 @@
 #   socket, char and block devices), fast and slow symlinks (up to a block
 #   less one byte; a block's worth is ENAMETOOLONG), hard links, renames
 #   (in a directory, across directories, a directory moved, a rename over
-#   an existing file, RENAME_NOREPLACE), unlink, rmdir, chmod, chown and
+#   an existing file, RENAME_NOREPLACE, RENAME_EXCHANGE of files and of a
+#   file with a directory across directories), unlink, rmdir, chmod, chown and
 #   touch; errnos are ext4's (EEXIST, ENOTEMPTY, ENAMETOOLONG, EINVAL for a
 #   directory moved below itself, EPERM for a link to a directory); a file
 #   unlinked while open stays readable with a link count of 0;
@@ -57,6 +58,9 @@ try:
      "creat": lambda p: os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY)),
      "noreplace": lambda a, b: __import__("ctypes").CDLL(None, use_errno=True).renameat2(
          -100, a.encode(), -100, b.encode(), 1) == 0 or (_ for _ in ()).throw(
+         OSError(__import__("ctypes").get_errno(), "renameat2")),
+     "exchange": lambda a, b: __import__("ctypes").CDLL(None, use_errno=True).renameat2(
+         -100, a.encode(), -100, b.encode(), 2) == 0 or (_ for _ in ()).throw(
          OSError(__import__("ctypes").get_errno(), "renameat2")),
      }[op](*a)
     print("OK")
@@ -135,6 +139,14 @@ workload() {
 	expect ENAMETOOLONG creat "$m/a/$(printf 'n%.0s' $(seq 1 256))"
 	expect EEXIST noreplace "$m/a/file-1" "$m/a/file-9"
 	expect OK noreplace "$m/a/file-12" "$m/a/file-12-nr"
+	# RENAME_EXCHANGE: two files, then a file and a directory across
+	# directories (the directory's .. and both link counts follow).
+	expect OK exchange "$m/a/file-13" "$m/a/file-14"
+	mkdir "$m/e/swap-dir"
+	expect OK exchange "$m/a/file-15" "$m/e/swap-dir"
+	[ -d "$m/a/file-15" ] && [ -f "$m/e/swap-dir" ] || fail "$name: exchange did not swap"
+	[ "$(stat -c %i "$m/a/file-15/..")" = "$(stat -c %i "$m/a")" ] || fail "$name: exchanged directory's .. is wrong"
+	expect ENOENT exchange "$m/a/file-15" "$m/a/no-such"
 	# Blocks freed and allocated again across commits (a background sync
 	# keeps commits coming): jbd2 must never see a block reused while its
 	# committing transaction still holds it.
