@@ -108,6 +108,18 @@ impl InodeInfo {
         self.flags() & f != 0
     }
 
+    /// Sets flags `f` in memory (`ext4_set_inode_flag()`), after the write
+    /// path set them on disk (a directory becoming indexed).
+    pub(crate) fn set_flag(&self, f: u32) {
+        let mut old = self.flags();
+        while old & f != f {
+            match self.d.flags.cmpxchg(old, old | f, Relaxed) {
+                Ok(_) => return,
+                Err(now) => old = now,
+            }
+        }
+    }
+
     /// Clears flags `f` in memory only (`ext4_clear_inode_flag()`); the
     /// disk keeps them.
     pub(crate) fn clear_flag(&self, f: u32) {

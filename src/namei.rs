@@ -45,6 +45,11 @@ fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResul
         [t(di.atime()), t(di.mtime()), t(di.ctime())],
     );
     let data = inode.data();
+    // A directory that became indexed is read through its index from now
+    // on (the read path takes the flag from memory).
+    if di.has_flag(crate::inode::EXT4_INDEX_FL) && !data.has_flag(crate::inode::EXT4_INDEX_FL) {
+        data.set_flag(crate::inode::EXT4_INDEX_FL);
+    }
     let mut root = data.root.lock();
     let grew = !inode.is_reg() && old_size != di.i_size(geo);
     if *root != di.i_block || grew {
