@@ -151,24 +151,27 @@ pub(crate) fn create(
     let attempt = || {
         run(sb, credits::CREATE, |tx| {
             let ino = match what {
-                NewKind::Reg => namei::create(tx, geo, dino, name, &n)?,
-                NewKind::Dir => namei::mkdir(tx, geo, dino, name, &n)?,
-                NewKind::Fifo => namei::create_special(tx, geo, dino, name, &n, Special::Fifo)?,
-                NewKind::Socket => namei::create_special(tx, geo, dino, name, &n, Special::Socket)?,
+                NewKind::Reg => namei::create(tx, geo, dino, name, &n),
+                NewKind::Dir => namei::mkdir(tx, geo, dino, name, &n),
+                NewKind::Fifo => namei::create_special(tx, geo, dino, name, &n, Special::Fifo),
+                NewKind::Socket => namei::create_special(tx, geo, dino, name, &n, Special::Socket),
                 NewKind::Char(ma, mi) => {
-                    namei::create_special(tx, geo, dino, name, &n, Special::Char(ma, mi))?
+                    namei::create_special(tx, geo, dino, name, &n, Special::Char(ma, mi))
                 }
                 NewKind::Block(ma, mi) => {
-                    namei::create_special(tx, geo, dino, name, &n, Special::Block(ma, mi))?
+                    namei::create_special(tx, geo, dino, name, &n, Special::Block(ma, mi))
                 }
                 NewKind::Symlink(t) if t.len() < crate::ondisk::inode::EXT4_I_BLOCK_SIZE => {
-                    namei::create_special(tx, geo, dino, name, &n, Special::FastSymlink(t))?
+                    namei::create_special(tx, geo, dino, name, &n, Special::FastSymlink(t))
                 }
-                NewKind::Symlink(t) => namei::create_slow_symlink(tx, geo, dino, name, &n, t)?,
+                NewKind::Symlink(t) => namei::create_slow_symlink(tx, geo, dino, name, &n, t),
             };
-            if ino.is_some() {
-                refresh(tx, geo, dir)?;
-            }
+            // Also after a failure: a split or a new directory block may
+            // have committed before it (the handle commits what changed),
+            // and the VFS inode must map what the disk now holds.
+            let fresh = refresh(tx, geo, dir);
+            let ino = ino?;
+            fresh?;
             Ok(ino)
         })
     };
@@ -198,9 +201,12 @@ pub(crate) fn link(old: &Inode<Rext4Fs>, dir: &Inode<Rext4Fs>, name: &[u8]) -> R
     let t = now();
     let attempt = || {
         run(sb, credits::LINK, |tx| {
-            namei::link(tx, geo, ino, (dino, name), t)?;
-            refresh(tx, geo, old)?;
-            refresh(tx, geo, dir)
+            let r = namei::link(tx, geo, ino, (dino, name), t);
+            // As in create: the directory may have changed before a failure.
+            let fresh = refresh(tx, geo, dir);
+            r?;
+            fresh?;
+            refresh(tx, geo, old)
         })
     };
     let mut r = attempt();
@@ -297,8 +303,11 @@ pub(crate) fn rename(
             remove(tx, geo, nd, nname, is_dir, t)?;
             refresh(tx, geo, target)?;
         }
-        namei::rename(tx, geo, (od, oname), (nd, nname), t)?
-            .ok_or(DiskError::Corrupt("directory entry missing"))?;
+        let r = namei::rename(tx, geo, (od, oname), (nd, nname), t);
+        // As in create: the new directory may have changed before a failure.
+        let fresh = refresh(tx, geo, ndir);
+        r?.ok_or(DiskError::Corrupt("directory entry missing"))?;
+        fresh?;
         refresh(tx, geo, odir)?;
         refresh(tx, geo, ndir)?;
         refresh(tx, geo, victim)

@@ -15,7 +15,8 @@
 
 use super::super::ondisk::dir::{
     ext4_dir_rec_len, ext4_dirblock_csum_set, ext4_dirblock_csum_verify, find_slot, init_dir_block,
-    insert_entry, rec_len_to_disk, remove_entry, search_dir, DirBlockIter, Slot, EXT4_NAME_LEN,
+    insert_entry, pack_leaf, rec_len_to_disk, remove_entry, search_dir, DirBlockIter, Slot,
+    EXT4_NAME_LEN,
 };
 use super::super::ondisk::hash::{effective_hash_version, ext4fs_dirhash, DX_HASH_TEA};
 use super::super::ondisk::htree::{
@@ -101,7 +102,7 @@ fn probe<T: Trans>(
         1 => {
             let (node, _) = read_index(tx, geo, t, at0.block)?;
             let at1 = DxNode::parse(tx.data(&node), geo)?.entries.lookup(hash)?;
-            if !inside(at1.block) {
+            if !inside(at1.block) || at1.block == at0.block {
                 return Err(Error::Corrupt("htree leaf past the directory"));
             }
             (Some((node, at1.index)), at1.block)
@@ -431,6 +432,8 @@ pub(super) fn target<T: Trans>(
             break;
         }
     }
+    // The kept half packed into one run of free space (`dx_pack_dirents()`).
+    tx.edit(&leaf, |b| pack_leaf(b, csum))??;
     for b in [&leaf, &new] {
         if csum {
             tx.edit(b, |b| ext4_dirblock_csum_set(b, t.seed))??;

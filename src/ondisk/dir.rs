@@ -397,6 +397,68 @@ pub fn insert_entry(
     Ok(at)
 }
 
+/// Packs the live records of leaf `block` at its start, in their order,
+/// each at its minimal length, the last one taking the rest up to the
+/// checksum tail (kept when `csum_tail`): `dx_pack_dirents()` after a
+/// split, so the freed space is one run a long name fits in. The caller
+/// then sets the checksum.
+pub fn pack_leaf(block: &mut [u8], csum_tail: bool) -> Result<()> {
+    let size = block.len();
+    let top = match csum_tail {
+        true => size.saturating_sub(EXT4_DIR_TAIL_SIZE),
+        false => size,
+    };
+    let (mut src, mut dst, mut last) = (0usize, 0usize, None);
+    while src < top {
+        let rec = rec_len_from_disk(
+            super::bytes::le16(block, src.saturating_add(4), "dirent")?,
+            size,
+        );
+        let end = src.checked_add(rec).filter(|&e| rec >= 12 && e <= top);
+        let Some(end) = end else {
+            return Err(Error::Corrupt("directory record length"));
+        };
+        let ino = super::bytes::le32(block, src, "dirent")?;
+        let name_len = usize::from(super::bytes::u8_at(block, src.saturating_add(6), "dirent")?);
+        if ino != 0 {
+            let used = 8usize.saturating_add(name_len);
+            if used > rec {
+                return Err(Error::Corrupt("directory name past its record"));
+            }
+            // Records only move left: `dst <= src`.
+            block.copy_within(src..src.saturating_add(used), dst);
+            let len = ext4_dir_rec_len(name_len);
+            super::bytes::put_le16(
+                block,
+                dst.saturating_add(4),
+                rec_len_to_disk(len, size)?,
+                "dirent",
+            )?;
+            last = Some(dst);
+            dst = dst.saturating_add(len);
+        }
+        src = end;
+    }
+    match last {
+        Some(at) => {
+            let len = top
+                .checked_sub(at)
+                .ok_or(Error::Corrupt("directory block"))?;
+            super::bytes::put_le16(
+                block,
+                at.saturating_add(4),
+                rec_len_to_disk(len, size)?,
+                "dirent",
+            )
+        }
+        None => {
+            super::bytes::put_le32(block, 0, 0, "dirent")?;
+            super::bytes::put_le16(block, 4, rec_len_to_disk(top, size)?, "dirent")?;
+            super::bytes::put_le16(block, 6, 0, "dirent")
+        }
+    }
+}
+
 /// An empty directory leaf block (`ext4_append()` then the single unused
 /// record of `ext4_add_entry()`): one record with inode 0 spanning the
 /// block, and the checksum tail when `csum_tail`; the caller then sets the

@@ -31,8 +31,13 @@ fn index_dirs(tools: &Tools, img: &Path) {
     assert!(matches!(st.status.code(), Some(0 | 1)), "e2fsck -D: {st:?}");
 }
 
+/// A name for the k-th file: short mostly, a long one (up to the 255-byte
+/// limit) every 50th, which needs a leaf's free space in one piece.
 fn name(rng: &mut Rng, k: usize) -> String {
-    let len = 4 + rng.below(40) as usize;
+    let len = match k % 50 {
+        0 => 200 + rng.below(56) as usize,
+        _ => 4 + rng.below(40) as usize,
+    };
     let mut s = format!("n{k}-");
     while s.len() < len {
         s.push(char::from(b'a' + rng.below(26) as u8));

@@ -30,6 +30,10 @@
  *                                               <served-refused>" for FSTYPE, naming each
  *                                               served-refused path on stderr; exits 1 if
  *                                               an image took over IMAGE_SECONDS
+ *   vmtools mmapwrite FILE OFFSET               stores one byte 'M' at OFFSET of FILE
+ *                                               through a shared mapping (OFFSET taken
+ *                                               modulo the size; nothing for an empty
+ *                                               file), then unmaps: a write fault
  *   vmtools shutdown DIR FLAG                   EXT4_IOC_SHUTDOWN (FS_IOC_SHUTDOWN) on
  *                                               DIR with FLAG default, logflush or
  *                                               nologflush; prints OK or the errno name
@@ -58,6 +62,7 @@
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -719,6 +724,23 @@ static int shutdown_fs(const char *dir, const char *flag)
 	return 0;
 }
 
+static int mmapwrite(const char *path, const char *offset)
+{
+	int fd = open(path, O_RDWR);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st))
+		return perror("mmapwrite"), 2;
+	if (st.st_size == 0)
+		return close(fd), 0;
+	char *m = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return perror("mmapwrite: mmap"), 2;
+	m[strtoull(offset, NULL, 0) % st.st_size] = 'M';
+	munmap(m, st.st_size);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "mount")) {
@@ -744,6 +766,8 @@ int main(int argc, char **argv)
 		return fuzz(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7]);
 	if (argc == 6 && !strcmp(argv[1], "patch"))
 		return patch(argv[2], argv[3], atol(argv[4]), argv[5]);
+	if (argc == 4 && !strcmp(argv[1], "mmapwrite"))
+		return mmapwrite(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "shutdown"))
 		return shutdown_fs(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "dirents"))
