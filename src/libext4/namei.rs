@@ -1263,7 +1263,7 @@ pub fn exchange<T: Trans>(
     }
     // Link counts: +1 for a directory arriving, -1 for one leaving (a count
     // held at 1 by dir_nlink stays).
-    let delta = |gains: bool, loses: bool| i32::from(gains) - i32::from(loses);
+    let delta = |gains: bool, loses: bool| i32::from(gains).saturating_sub(i32::from(loses));
     let (da, db) = match cross {
         true => (delta(b_dir, a_dir), delta(a_dir, b_dir)),
         false => (0, 0),
