@@ -128,5 +128,5 @@ for fs in ext4 rext4 ext4 rext4; do
 	rm "$mnt/bench"
 	umount "$mnt"
 done
-e2fsck -fn $dev >/dev/null && echo "e2fsck -fn: clean" || fail "e2fsck after the write runs"
+e2fsck -fn $dev >/dev/null 2>&1 && echo "e2fsck -fn: clean" || fail "e2fsck after the write runs"
 unload_module
