@@ -242,6 +242,7 @@ with open(sys.argv[2], "w") as f:
 if set(os.listdir(d)) != names:
     sys.exit("rext4 lists /data/idx otherwise than it changed it")
 ' "$mnt/data/idx" "$WORK/idx.want" || fail "$name: changing ext4's indexed directory"
+	sums=$(cd "$mnt/data" && sha256sum blob-1 blob-2)
 	mv "$mnt/data/blob-1" "$mnt/a/blob-1"
 	mv "$mnt/data/blob-2" "$mnt/data/blob-3" # replaces blob-3, freeing it
 	rm "$mnt/data/blob-4"
