@@ -260,21 +260,34 @@ pub(crate) fn unlink(
     Ok(())
 }
 
-/// `ext4_rename()`: plain and `RENAME_NOREPLACE` (the VFS checks that the
-/// target is absent for the latter), and `RENAME_EXCHANGE`
-/// (`ext4_cross_rename()`); `RENAME_WHITEOUT` is not supported yet
-/// (`EINVAL`, as from a file system without it).
+/// `ext4_rename()`: plain, `RENAME_NOREPLACE` (the VFS checks that the
+/// target is absent for the latter), `RENAME_WHITEOUT` (the old name then
+/// names a new character device 0:0, in the same transaction, as
+/// overlayfs needs) and `RENAME_EXCHANGE` (`ext4_cross_rename()`).
 pub(crate) fn rename(
     (odir, oname): (&Inode<Rext4Fs>, &[u8]),
     (ndir, nname): (&Inode<Rext4Fs>, &[u8]),
     victim: &Inode<Rext4Fs>,
     target: Option<&Inode<Rext4Fs>>,
     flags: u32,
+    whiteout: Option<NewOwner>,
 ) -> Result {
-    let exchange = flags == crate::bindings::RENAME_EXCHANGE;
-    if !exchange && flags & !crate::bindings::RENAME_NOREPLACE != 0 {
+    use crate::bindings::{RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT};
+    let exchange = flags == RENAME_EXCHANGE;
+    if !exchange && flags & !(RENAME_NOREPLACE | RENAME_WHITEOUT) != 0 {
         return Err(EINVAL);
     }
+    let whiteout = match (flags & RENAME_WHITEOUT != 0, whiteout) {
+        (false, _) => None,
+        (true, Some(o)) => Some(NewInode {
+            perm: o.perm,
+            uid: o.uid,
+            gid: o.gid,
+            now: now(),
+            generation: crate::vfs::random_u32(),
+        }),
+        (true, None) => return Err(EINVAL),
+    };
     check_name(nname)?;
     let sb = odir.sb();
     let geo = &sb.info().geo;
@@ -297,7 +310,11 @@ pub(crate) fn rename(
         }
         return Ok(());
     }
-    let r = run(sb, credits::RENAME, |tx| {
+    let credits = match whiteout {
+        Some(_) => credits::RENAME.saturating_add(credits::CREATE),
+        None => credits::RENAME,
+    };
+    let r = run(sb, credits, |tx| {
         if let Some(target) = target {
             let is_dir = target.mode() & 0o170000 == 0o040000;
             remove(tx, geo, nd, nname, is_dir, t)?;
@@ -308,6 +325,13 @@ pub(crate) fn rename(
         let fresh = refresh(tx, geo, ndir);
         r?.ok_or(DiskError::Corrupt("directory entry missing"))?;
         fresh?;
+        // The whiteout takes the old name (`ext4_whiteout_for_rename()`).
+        if let Some(n) = &whiteout {
+            let w = namei::create_special(tx, geo, od, oname, n, Special::Char(0, 0));
+            let fresh = refresh(tx, geo, odir);
+            w?.ok_or(DiskError::Refused(crate::ondisk::Errno::NoSpace))?;
+            fresh?;
+        }
         refresh(tx, geo, odir)?;
         refresh(tx, geo, ndir)?;
         refresh(tx, geo, victim)

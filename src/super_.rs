@@ -974,8 +974,9 @@ impl FileSystem for Rext4Fs {
         victim: &Inode<Self>,
         target: Option<&Inode<Self>>,
         flags: u32,
+        whiteout: Option<vfs::NewOwner>,
     ) -> Result {
-        crate::namei::rename(old, new, victim, target, flags)
+        crate::namei::rename(old, new, victim, target, flags, whiteout)
     }
 
     fn set_size(i: &Inode<Self>, size: i64) -> Result {

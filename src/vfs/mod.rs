@@ -142,13 +142,16 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// when `is_dir`.
     fn unlink(dir: &Inode<Self>, name: &[u8], victim: &Inode<Self>, is_dir: bool) -> Result;
     /// Moves `oname` in `odir` (naming `victim`) to `nname` in `ndir`,
-    /// replacing `target` if it exists; `flags` are `RENAME_*`.
+    /// replacing `target` if it exists; `flags` are `RENAME_*`. With
+    /// `RENAME_WHITEOUT`, `whiteout` is the owner of the whiteout (a
+    /// character device 0:0) left at the old name.
     fn rename(
         old: (&Inode<Self>, &[u8]),
         new: (&Inode<Self>, &[u8]),
         victim: &Inode<Self>,
         target: Option<&Inode<Self>>,
         flags: u32,
+        whiteout: Option<NewOwner>,
     ) -> Result;
     /// A size change requested by `setattr` (before the VFS copies the
     /// other attributes in).

@@ -1223,7 +1223,7 @@ unsafe extern "C" fn rmdir<T: FileSystem>(
 /// Called only by the kernel, through the operations table it sits in, with the
 /// arguments its C prototype documents.
 unsafe extern "C" fn rename<T: FileSystem>(
-    _idmap: *mut bindings::mnt_idmap,
+    idmap: *mut bindings::mnt_idmap,
     odir: *mut bindings::inode,
     odentry: *mut bindings::dentry,
     ndir: *mut bindings::inode,
@@ -1236,12 +1236,22 @@ unsafe extern "C" fn rename<T: FileSystem>(
     unsafe {
         let target = bindings::rext4_dentry_inode(ndentry);
         let target = (!target.is_null()).then(|| Inode::<T>::from_raw(target));
+        // The whiteout's owner, as for a mknod in the old directory
+        // (`WHITEOUT_MODE` is 0).
+        let whiteout = match flags & bindings::RENAME_WHITEOUT != 0 {
+            true => match new_owner(idmap, odir, 0o020000) {
+                Ok(o) => Some(o),
+                Err(e) => return e.to_errno(),
+            },
+            false => None,
+        };
         errno(T::rename(
             (Inode::<T>::from_raw(odir), dentry_name(odentry)),
             (Inode::<T>::from_raw(ndir), dentry_name(ndentry)),
             dentry_inode::<T>(odentry),
             target,
             flags,
+            whiteout,
         ))
     }
 }

@@ -10,7 +10,8 @@
 #   less one byte; a block's worth is ENAMETOOLONG), hard links, renames
 #   (in a directory, across directories, a directory moved, a rename over
 #   an existing file, RENAME_NOREPLACE, RENAME_EXCHANGE of files and of a
-#   file with a directory across directories), unlink, rmdir, chmod, chown and
+#   file with a directory across directories, RENAME_WHITEOUT), unlink,
+#   rmdir, chmod, chown and
 #   touch; errnos are ext4's (EEXIST, ENOTEMPTY, ENAMETOOLONG, EINVAL for a
 #   directory moved below itself, EPERM for a link to a directory); a file
 #   unlinked while open stays readable with a link count of 0;
@@ -61,6 +62,9 @@ try:
          OSError(__import__("ctypes").get_errno(), "renameat2")),
      "exchange": lambda a, b: __import__("ctypes").CDLL(None, use_errno=True).renameat2(
          -100, a.encode(), -100, b.encode(), 2) == 0 or (_ for _ in ()).throw(
+         OSError(__import__("ctypes").get_errno(), "renameat2")),
+     "whiteout": lambda a, b: __import__("ctypes").CDLL(None, use_errno=True).renameat2(
+         -100, a.encode(), -100, b.encode(), 4) == 0 or (_ for _ in ()).throw(
          OSError(__import__("ctypes").get_errno(), "renameat2")),
      }[op](*a)
     print("OK")
@@ -147,6 +151,12 @@ workload() {
 	[ -d "$m/a/file-15" ] && [ -f "$m/e/swap-dir" ] || fail "$name: exchange did not swap"
 	[ "$(stat -c %i "$m/a/file-15/..")" = "$(stat -c %i "$m/a")" ] || fail "$name: exchanged directory's .. is wrong"
 	expect ENOENT exchange "$m/a/file-15" "$m/a/no-such"
+	# RENAME_WHITEOUT (overlayfs): the old name becomes a 0:0 character
+	# device.
+	expect OK whiteout "$m/a/file-16" "$m/e/whited"
+	[ "$(stat -c '%F %t:%T' "$m/a/file-16")" = "character special file 0:0" ] ||
+		fail "$name: no whiteout at the old name: $(stat -c '%F %t:%T' "$m/a/file-16")"
+	[ -f "$m/e/whited" ] || fail "$name: the whited-out file did not move"
 	# Blocks freed and allocated again across commits (a background sync
 	# keeps commits coming): jbd2 must never see a block reused while its
 	# committing transaction still holds it.
