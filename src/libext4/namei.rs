@@ -214,6 +214,14 @@ fn index_dir<T: Trans>(
     .map(Some)
 }
 
+/// A directory's length in blocks (its size over the block size).
+fn dir_blocks(geo: &Geometry, di: &Inode) -> Result<u32> {
+    di.size(geo)?
+        .checked_div(u64::from(geo.block_size))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(Error::Corrupt("directory size"))
+}
+
 /// [`find_target`] in an indexed directory: the leaf the index names for
 /// the name's hash, split when full ([`super::htree::target`]).
 fn find_dx_target<T: Trans>(
@@ -226,12 +234,7 @@ fn find_dx_target<T: Trans>(
     if !di.has_flag(EXT4_EXTENTS_FL) {
         return Err(Error::Unsupported("block-mapped directory"));
     }
-    let bs = u64::from(geo.block_size);
-    let blocks = di
-        .size(geo)?
-        .checked_div(bs)
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or(Error::Corrupt("directory size"))?;
+    let blocks = dir_blocks(geo, di)?;
     let mut root = di.i_block;
     let t = Tree {
         ino: d.ino,
@@ -244,11 +247,7 @@ fn find_dx_target<T: Trans>(
     // may take two).
     super::htree::target(tx, geo, &t, blocks, name, |tx| {
         let fresh = read_inode(tx, geo, d.ino)?;
-        let lblk = fresh
-            .size(geo)?
-            .checked_div(bs)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or(Error::Corrupt("directory size"))?;
+        let lblk = dir_blocks(geo, &fresh)?;
         let (buf, _) = grow_dir(
             tx,
             geo,
@@ -685,12 +684,7 @@ fn for_each_dir_block<T: Trans, R>(
     if !d.has_flag(EXT4_EXTENTS_FL) {
         return Err(Error::Unsupported("block-mapped directory"));
     }
-    let bs = u64::from(geo.block_size);
-    let blocks = d
-        .size(geo)?
-        .checked_div(bs)
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or(Error::Corrupt("directory size"))?;
+    let blocks = dir_blocks(geo, d)?;
     let mut root = d.i_block;
     let t = Tree {
         ino: dir.ino,
