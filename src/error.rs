@@ -38,6 +38,7 @@ pub(crate) fn to_kernel(e: DiskError) -> Error {
             Errno::Invalid => EINVAL,
             Errno::TooManyLinks => EMLINK,
             Errno::NoSpace => ENOSPC,
+            Errno::NoData => ENODATA,
         },
         DiskError::Io => EIO,
     }

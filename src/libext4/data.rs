@@ -48,7 +48,7 @@ fn writable_file(inode: &Inode) -> Result<()> {
 
 /// Adds `delta` file system blocks to `i_blocks` (512-byte units; 48 bits
 /// with `huge_file`).
-fn add_blocks(i: &mut Inode, geo: &Geometry, delta: i64) -> Result<()> {
+pub(super) fn add_blocks(i: &mut Inode, geo: &Geometry, delta: i64) -> Result<()> {
     let per = i64::from(geo.block_size >> 9);
     let huge = geo.has_ro_compat(EXT4_FEATURE_RO_COMPAT_HUGE_FILE);
     let cur = match huge {

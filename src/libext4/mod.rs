@@ -10,8 +10,8 @@
 //!
 //! The transaction interface, the block and inode allocators, group
 //! descriptors, the extent tree, file data mapping, conversion and
-//! truncate, namespace operations in linear directories, and the orphan
-//! list; built into the kernel module (over jbd2 handles) and the host
+//! truncate, namespace operations in linear and indexed directories, the orphan
+//! list and extended attributes; built into the kernel module (over jbd2 handles) and the host
 //! tests (over an image file) alike.
 //!
 //! Siblings refer to each other and to the on-disk layer through `super::`,
@@ -27,3 +27,4 @@ pub mod inode;
 pub mod namei;
 pub mod orphan;
 pub mod trans;
+pub mod xattr;

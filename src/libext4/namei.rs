@@ -760,9 +760,17 @@ fn evict<T: Trans>(
             return Err(Error::Corrupt("extent tree removal stopped"));
         }
     }
+    // The xattr block (`ext4_xattr_delete_inode()`): freed, or one owner
+    // less if ext4 shared it.
+    let acl = victim.file_acl(geo);
+    if acl != 0 {
+        super::xattr::release_block(tx, geo, acl)?;
+    }
     let (t, _) = now.encode();
     edit_inode(tx, geo, ino, |i| {
         i.i_block = root;
+        i.i_file_acl_lo = 0;
+        i.l_i_file_acl_high = 0;
         touch(i, now, false);
         i.i_links_count = 0;
         i.i_dtime = t;
@@ -775,15 +783,22 @@ fn evict<T: Trans>(
 }
 
 /// Whether this layer can free everything `victim` owns, checked before
-/// anything changes: no xattr block, an extent root it can walk, and every
-/// block that root maps marked in use (a double free found half way would
-/// leave the name gone and the inode half freed).
+/// anything changes: an xattr block it can release, an extent root it can
+/// walk, and every block that root maps marked in use (a double free found
+/// half way would leave the name gone and the inode half freed).
 fn check_evictable<T: Trans>(tx: &mut T, geo: &Geometry, victim: &Inode) -> Result<()> {
-    if victim.file_acl(geo) != 0 {
-        return Err(Error::Unsupported("freeing an xattr block"));
+    let acl = victim.file_acl(geo);
+    if acl != 0 {
+        super::xattr::check_block(tx, geo, acl)?;
     }
     if !victim.has_flag(EXT4_EXTENTS_FL) {
-        let owns_blocks = victim.i_blocks_lo != 0 || victim.l_i_blocks_high != 0;
+        // Blocks besides the xattr block (counted in i_blocks too).
+        let xattr_block = if acl != 0 {
+            u64::from(geo.block_size)
+        } else {
+            0
+        };
+        let owns_blocks = victim.blocks(geo).saturating_mul(512) > xattr_block;
         return match owns_blocks {
             true => Err(Error::Unsupported("freeing a block-mapped file's blocks")),
             false => Ok(()),

@@ -31,7 +31,7 @@ use super::trans::Trans;
 
 /// The block holding the primary super block and the super block's offset
 /// in it.
-fn sb_slot(geo: &Geometry) -> Result<(u64, usize)> {
+pub(super) fn sb_slot(geo: &Geometry) -> Result<(u64, usize)> {
     let bs = u64::from(geo.block_size);
     let blk = EXT4_SUPERBLOCK_OFFSET
         .checked_div(bs)

@@ -5,9 +5,10 @@
 //! version 1, then entries of 4 bytes (`ACL_USER_OBJ`, `ACL_GROUP_OBJ`,
 //! `ACL_MASK`, `ACL_OTHER`) or 8 bytes (`ACL_USER`, `ACL_GROUP`, with an id).
 //! Decoding checks the version, every tag and the exact length, as
-//! `ext4_acl_from_disk()` does; the kernel glue builds a `struct posix_acl`.
+//! `ext4_acl_from_disk()` does; the kernel glue builds a `struct posix_acl`,
+//! and encodes one back entry by entry (`ext4_acl_to_disk()`).
 
-use super::bytes::{le16, le32};
+use super::bytes::{le16, le32, put_le16, put_le32};
 use super::{Error, Result};
 
 /// `EXT4_ACL_VERSION`.
@@ -101,10 +102,93 @@ impl<'a> Acl<'a> {
     }
 }
 
+/// Bytes `ext4_acl_to_disk()` makes of one entry with tag `tag`: the id
+/// only for named users and groups.
+pub fn encoded_entry_len(tag: u16) -> Result<usize> {
+    match tag {
+        ACL_USER_OBJ | ACL_GROUP_OBJ | ACL_MASK | ACL_OTHER => Ok(4),
+        ACL_USER | ACL_GROUP => Ok(8),
+        _ => Err(Error::OutOfRange("acl entry tag")),
+    }
+}
+
+/// Writes entry number `i` (0 is the header) at `off` of `out`, as
+/// `ext4_acl_to_disk()`; returns the offset past it. Callers write the
+/// header with [`encode_header`] first.
+pub fn encode_entry(out: &mut [u8], off: usize, e: AclEntry) -> Result<usize> {
+    let len = encoded_entry_len(e.tag)?;
+    put_le16(out, off, e.tag, "acl entry")?;
+    put_le16(out, off.saturating_add(2), e.perm, "acl entry")?;
+    if len == 8 {
+        put_le32(out, off.saturating_add(4), e.id, "acl entry")?;
+    }
+    Ok(off.saturating_add(len))
+}
+
+/// The version word every on-disk ACL starts with; returns its length.
+pub fn encode_header(out: &mut [u8]) -> Result<usize> {
+    put_le32(out, 0, EXT4_ACL_VERSION, "acl header")?;
+    Ok(4)
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodes_what_it_decodes() {
+        let entries = [
+            AclEntry {
+                tag: ACL_USER_OBJ,
+                perm: 6,
+                id: 0,
+            },
+            AclEntry {
+                tag: ACL_USER,
+                perm: 4,
+                id: 1000,
+            },
+            AclEntry {
+                tag: ACL_GROUP_OBJ,
+                perm: 4,
+                id: 0,
+            },
+            AclEntry {
+                tag: ACL_GROUP,
+                perm: 2,
+                id: 77,
+            },
+            AclEntry {
+                tag: ACL_MASK,
+                perm: 6,
+                id: 0,
+            },
+            AclEntry {
+                tag: ACL_OTHER,
+                perm: 0,
+                id: 0,
+            },
+        ];
+        let mut out = [0u8; 64];
+        let mut off = encode_header(&mut out).expect("room"); // ok-panic: test only
+        for e in entries {
+            off = encode_entry(&mut out, off, e).expect("room"); // ok-panic: test only
+        }
+        assert_eq!(off, 4 + 4 * 4 + 2 * 8);
+        let acl = Acl::parse(&out[..off]).expect("valid"); // ok-panic: test only
+        assert!(acl.iter().eq(entries));
+        assert!(encode_entry(
+            &mut out,
+            0,
+            AclEntry {
+                tag: 0x40,
+                perm: 0,
+                id: 0
+            }
+        )
+        .is_err());
+    }
 
     fn v(parts: &[&[u8]]) -> std::vec::Vec<u8> {
         parts.concat()

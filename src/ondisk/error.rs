@@ -52,6 +52,8 @@ pub enum Errno {
     TooManyLinks,
     /// `ENOSPC`: no free block for what the operation must add.
     NoSpace,
+    /// `ENODATA`: no such extended attribute (`XATTR_REPLACE`).
+    NoData,
 }
 
 impl Errno {
@@ -66,6 +68,7 @@ impl Errno {
             Errno::Invalid => "EINVAL",
             Errno::TooManyLinks => "EMLINK",
             Errno::NoSpace => "ENOSPC",
+            Errno::NoData => "ENODATA",
         }
     }
 }

@@ -279,6 +279,14 @@ pub fn set_last_orphan(raw: &mut [u8], ino: u32) -> Result<()> {
     reseal(raw)
 }
 
+/// Sets the `s_feature_compat` bits `mask` in the 1024 super block bytes
+/// `raw` and recomputes `s_checksum` under `metadata_csum`.
+pub fn set_compat(raw: &mut [u8], mask: u32) -> Result<()> {
+    let f = le32(raw, 0x5C, W)?;
+    put_le32(raw, 0x5C, f | mask, W)?;
+    reseal(raw)
+}
+
 /// Recomputes `s_checksum` under `metadata_csum`.
 fn reseal(raw: &mut [u8]) -> Result<()> {
     if le32(raw, 0x64, W)? & EXT4_FEATURE_RO_COMPAT_METADATA_CSUM != 0 {
