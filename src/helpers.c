@@ -421,23 +421,35 @@ void rext4_new_owner(struct mnt_idmap *idmap, const struct inode *dir,
 }
 
 /*
- * posix_acl_create() for the mode: the umask applies where the directory
- * has no default ACL. An ACL to store is refused (rext4 writes no xattrs
- * yet), so nothing is created that would lack it.
+ * posix_acl_create(): the mode with the umask or the directory's default
+ * ACL applied, and the ACLs the new inode gets (references the caller
+ * releases).
  */
-int rext4_acl_create_mode(struct inode *dir, umode_t *mode)
+int rext4_acl_create(struct inode *dir, umode_t *mode, struct posix_acl **dacl,
+		     struct posix_acl **acl)
 {
-	struct posix_acl *dacl = NULL, *acl = NULL;
-	int err = posix_acl_create(dir, mode, &dacl, &acl);
+	*dacl = NULL;
+	*acl = NULL;
+	return posix_acl_create(dir, mode, dacl, acl);
+}
 
-	if (err)
-		return err;
-	if (dacl || acl) {
-		posix_acl_release(dacl);
-		posix_acl_release(acl);
-		return -EOPNOTSUPP;
-	}
-	return 0;
+unsigned int rext4_acl_count(const struct posix_acl *acl)
+{
+	return acl->a_count;
+}
+
+/* Entry i, its id in the initial user namespace (ext4_acl_to_disk()). */
+void rext4_acl_entry(const struct posix_acl *acl, unsigned int i, u16 *tag, u16 *perm, u32 *id)
+{
+	const struct posix_acl_entry *e = &acl->a_entries[i];
+
+	*tag = e->e_tag;
+	*perm = e->e_perm;
+	*id = 0;
+	if (e->e_tag == ACL_USER)
+		*id = from_kuid(&init_user_ns, e->e_uid);
+	else if (e->e_tag == ACL_GROUP)
+		*id = from_kgid(&init_user_ns, e->e_gid);
 }
 
 void rext4_inode_get_times(const struct inode *inode, s64 *t, u32 *ns)

@@ -119,7 +119,10 @@ void rext4_now(s64 *sec, u32 *nsec);
 u32 rext4_random_u32(void);
 void rext4_new_owner(struct mnt_idmap *idmap, const struct inode *dir,
 		     umode_t *mode, u32 *uid, u32 *gid);
-int rext4_acl_create_mode(struct inode *dir, umode_t *mode);
+int rext4_acl_create(struct inode *dir, umode_t *mode, struct posix_acl **dacl,
+		     struct posix_acl **acl);
+unsigned int rext4_acl_count(const struct posix_acl *acl);
+void rext4_acl_entry(const struct posix_acl *acl, unsigned int i, u16 *tag, u16 *perm, u32 *id);
 /* atime, mtime, ctime into t[0..3] and ns[0..3]. */
 void rext4_inode_get_times(const struct inode *inode, s64 *t, u32 *ns);
 u32 rext4_i_uid_read(const struct inode *inode);

@@ -35,12 +35,8 @@ pub(crate) struct DiskFields {
     pub(crate) flags: Atomic<u32>,
     /// Project id (0 without the `project` feature, as in ext4).
     pub(crate) projid: u32,
-    pub(crate) file_acl: u64,
     /// Seed of this inode's metadata checksums (extent and directory blocks).
     pub(crate) csum_seed: u32,
-    /// The on-disk inode (`inode_size` bytes), for in-inode xattrs.
-    pub(crate) raw: KVec<u8>,
-    pub(crate) extra_isize: u16,
     /// The fast symlink target, NUL-terminated.
     link: [u8; 61],
 }
@@ -50,10 +46,7 @@ impl Default for DiskFields {
         Self {
             flags: Atomic::new(0),
             projid: 0,
-            file_acl: 0,
             csum_seed: 0,
-            raw: KVec::new(),
-            extra_isize: 0,
             link: [0; 61],
         }
     }
@@ -81,6 +74,11 @@ pub(crate) struct InodeInfo {
     /// readers hold it across a walk that misses the cache and the fill.
     #[pin]
     pub(crate) data_lock: Mutex<()>,
+    /// Orders xattr changes against xattr reads (ext4's `xattr_sem`):
+    /// taken before a change's transaction starts, and by readers while
+    /// they copy the in-inode area or the block.
+    #[pin]
+    pub(crate) xattr_lock: Mutex<()>,
     /// The size on disk (`i_disksize`): the VFS size runs ahead of it
     /// until writeback completes. Changed under `data_lock`.
     pub(crate) disksize: Atomic<u64>,
@@ -95,6 +93,7 @@ impl InodeInfo {
             crtime: None,
             tid: Atomic::new(0),
             data_lock <- new_mutex!((), "rext4_data"),
+            xattr_lock <- new_mutex!((), "rext4_xattr"),
             disksize: Atomic::new(0),
         }? Error)
     }
@@ -180,10 +179,7 @@ fn iget_as(sb: &SuperBlock<Rext4Fs>, ino: u32, how: IgetKind) -> Result<ARef<Ino
     let mut d = DiskFields {
         flags: Atomic::new(di.i_flags),
         projid: projid(&di, geo),
-        file_acl: di.file_acl(geo),
         csum_seed: ext4_inode_csum_seed(geo.csum_seed, ino, di.i_generation),
-        raw,
-        extra_isize: di.i_extra_isize,
         link: [0; 61],
     };
     let kind = match ftype {

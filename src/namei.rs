@@ -27,7 +27,7 @@ const EXT4_NAME_LEN: usize = 255;
 
 /// Sets the VFS inode from its on-disk copy (inside the transaction that
 /// changed it, so the two agree when the transaction ends).
-fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResult<()> {
+pub(crate) fn refresh(tx: &mut Tx<'_>, geo: &Geometry, inode: &Inode<Rext4Fs>) -> DiskResult<()> {
     let ino = u32::try_from(inode.ino()).map_err(|_| DiskError::Corrupt("inode number"))?;
     let di = read_inode(tx, geo, ino)?;
     let t = |t: crate::ondisk::inode::Timestamp| (t.sec, t.nsec);
@@ -124,11 +124,14 @@ fn check_name(name: &[u8]) -> Result {
     }
 }
 
-/// `ext4_create()`, `ext4_mkdir()`, `ext4_mknod()`, `ext4_symlink()`.
+/// `ext4_create()`, `ext4_mkdir()`, `ext4_mknod()`, `ext4_symlink()`,
+/// with the ACLs the directory's default ACL gives the new inode stored in
+/// the same transaction.
 pub(crate) fn create(
     dir: &Inode<Rext4Fs>,
     name: &[u8],
     owner: NewOwner,
+    acls: crate::vfs::acl::NewAcls,
     what: NewKind<'_>,
 ) -> Result<ARef<Inode<Rext4Fs>>> {
     check_name(name)?;
@@ -148,8 +151,13 @@ pub(crate) fn create(
         now: now(),
         generation: crate::vfs::random_u32(),
     };
-    let attempt = || {
-        run(sb, credits::CREATE, |tx| {
+    let mut init = crate::xattr::InitXattrs::new(&acls, geo)?;
+    let credits = match init.any() {
+        true => credits::CREATE.saturating_add(crate::libext4::xattr::SET_CREDITS),
+        false => credits::CREATE,
+    };
+    let mut attempt = || {
+        run(sb, credits, |tx| {
             let ino = match what {
                 NewKind::Reg => namei::create(tx, geo, dino, name, &n),
                 NewKind::Dir => namei::mkdir(tx, geo, dino, name, &n),
@@ -172,7 +180,18 @@ pub(crate) fn create(
             let fresh = refresh(tx, geo, dir);
             let ino = ino?;
             fresh?;
-            Ok(ino)
+            let Some(new) = ino else { return Ok(None) };
+            if !init.any() || init.store(tx, geo, new, n.now)? {
+                return Ok(Some(new));
+            }
+            // No room for its ACLs: the inode goes again, as ext4's
+            // create fails then, and the caller reports ENOSPC.
+            match what {
+                NewKind::Dir => namei::rmdir(tx, geo, dino, name, n.now)?,
+                _ => namei::unlink(tx, geo, dino, name, n.now)?,
+            };
+            refresh(tx, geo, dir)?;
+            Ok(None)
         })
     };
     let mut r = attempt();

@@ -951,13 +951,33 @@ impl FileSystem for Rext4Fs {
         xattr::list(i, buf)
     }
 
+    fn setxattr(
+        i: &Inode<Self>,
+        index: u8,
+        name: &[u8],
+        value: Option<&[u8]>,
+        flags: i32,
+    ) -> Result {
+        xattr::set(i, index, name, value, flags)
+    }
+
+    fn set_acl(
+        i: &Inode<Self>,
+        acl: Option<&vfs::acl::AclRef>,
+        default: bool,
+        mode: Option<u16>,
+    ) -> Result {
+        xattr::set_acl(i, acl, default, mode)
+    }
+
     fn create(
         dir: &Inode<Self>,
         name: &[u8],
         owner: vfs::NewOwner,
+        acls: vfs::acl::NewAcls,
         what: vfs::NewKind<'_>,
     ) -> Result<ARef<Inode<Self>>> {
-        crate::namei::create(dir, name, owner, what)
+        crate::namei::create(dir, name, owner, acls, what)
     }
 
     fn link(old: &Inode<Self>, dir: &Inode<Self>, name: &[u8]) -> Result {

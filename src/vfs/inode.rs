@@ -158,6 +158,15 @@ impl<T: FileSystem> Inode<T> {
         self.mode() & S_IFMT == S_IFREG
     }
 
+    /// Sets the permission bits (an access ACL changed them); the caller
+    /// holds `i_rwsem` and has written them to disk.
+    pub(crate) fn set_mode(&self, perm: u16) {
+        let mode = (self.mode() & 0o170000) | (perm & 0o7777);
+        // SAFETY: the inode is live; writers of `i_mode` hold `i_rwsem`,
+        // as the caller does.
+        unsafe { ptr::write_volatile(&raw mut (*self.as_raw()).i_mode, mode) };
+    }
+
     /// The file type and permission bits.
     pub(crate) fn mode(&self) -> u16 {
         // SAFETY: the inode is live; the mode is read once.

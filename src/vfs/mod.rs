@@ -124,16 +124,35 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn get_acl(inode: &Inode<Self>, default: bool) -> Result<Option<acl::PosixAcl>>;
     /// All xattr names, NUL-separated, into `buf` (or their size when empty).
     fn listxattr(inode: &Inode<Self>, buf: &mut [u8]) -> Result<usize>;
+    /// Sets (or with `None` removes) the xattr of name index `index` and
+    /// `name`; `flags` are `XATTR_CREATE` / `XATTR_REPLACE`.
+    fn setxattr(
+        inode: &Inode<Self>,
+        index: u8,
+        name: &[u8],
+        value: Option<&[u8]>,
+        flags: i32,
+    ) -> Result;
+    /// Stores (or with `None` removes) the access or default POSIX ACL,
+    /// and the new mode an access ACL gives the inode, in one transaction.
+    fn set_acl(
+        inode: &Inode<Self>,
+        acl: Option<&acl::AclRef>,
+        default: bool,
+        mode: Option<u16>,
+    ) -> Result;
 
     // The write path (read-write mounts only; the VFS refuses these calls
     // on a read-only mount before they get here).
 
     /// Creates `name` in `dir` (`create`, `mkdir`, `mknod`, `symlink`)
-    /// and returns its inode for the VFS to attach to the dentry.
+    /// with the ACLs it inherits, and returns its inode for the VFS to
+    /// attach to the dentry.
     fn create(
         dir: &Inode<Self>,
         name: &[u8],
         owner: NewOwner,
+        acls: acl::NewAcls,
         what: NewKind<'_>,
     ) -> Result<ARef<Inode<Self>>>;
     /// A new name `name` in `dir` for `old`.

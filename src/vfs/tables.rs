@@ -76,6 +76,7 @@ const fn xattr_handler<T: FileSystem>(prefix: &'static CStr, index: u8) -> bindi
         prefix: prefix.as_ptr().cast(),
         flags: index as i32,
         get: Some(xattr_get::<T>),
+        set: Some(xattr_set::<T>),
         ..zeroed!()
     }
 }
@@ -115,6 +116,7 @@ impl<T: FileSystem> Tables<T> {
             fileattr_get: Some(fileattr_get::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
+            set_acl: Some(set_acl::<T>),
             ..zeroed!()
         },
         dir_fops: bindings::file_operations {
@@ -134,6 +136,7 @@ impl<T: FileSystem> Tables<T> {
             fileattr_get: Some(fileattr_get::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
+            set_acl: Some(set_acl::<T>),
             fiemap: Some(fiemap::<T>),
             ..zeroed!()
         },
@@ -184,6 +187,7 @@ impl<T: FileSystem> Tables<T> {
             setattr: Some(setattr::<T>),
             listxattr: Some(listxattr::<T>),
             get_inode_acl: Some(get_inode_acl::<T>),
+            set_acl: Some(set_acl::<T>),
             ..zeroed!()
         },
         iomap_read: bindings::iomap_ops {
@@ -600,6 +604,85 @@ unsafe extern "C" fn xattr_get<T: FileSystem>(
 ///
 /// Called only by the kernel, through the operations table it sits in, with the
 /// arguments its C prototype documents.
+unsafe extern "C" fn xattr_set<T: FileSystem>(
+    handler: *const bindings::xattr_handler,
+    _idmap: *mut bindings::mnt_idmap,
+    _dentry: *mut bindings::dentry,
+    inode: *mut bindings::inode,
+    name: *const u8,
+    value: *const core::ffi::c_void,
+    size: usize,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: the VFS passes one of our handlers, a live inode of ours
+    // whose `i_rwsem` it holds, the name after the prefix as a C string,
+    // and `value` valid for `size` bytes, or NULL for a removal (it has
+    // checked the permissions and the size limit).
+    let (index, inode, name, value) = unsafe {
+        let value: Option<&[u8]> = match (value.is_null(), size) {
+            (true, _) => None,
+            (false, 0) => Some(&[]),
+            (false, n) => Some(core::slice::from_raw_parts(value.cast(), n)),
+        };
+        (
+            (*handler).flags as u8,
+            Inode::<T>::from_raw(inode),
+            CStr::from_char_ptr(name.cast()).to_bytes(),
+            value,
+        )
+    };
+    errno(T::setxattr(inode, index, name, value, flags))
+}
+
+/// `ext4_set_acl()`: an access ACL may change the mode
+/// (`posix_acl_update_mode()`, which drops an ACL the mode says all of);
+/// a default ACL exists only on directories. The ACL is the caller's.
+///
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
+unsafe extern "C" fn set_acl<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    acl: *mut bindings::posix_acl,
+    kind: c_int,
+) -> c_int {
+    let default = match kind {
+        super::acl::ACL_TYPE_ACCESS => false,
+        super::acl::ACL_TYPE_DEFAULT => true,
+        _ => return EINVAL.to_errno(),
+    };
+    // SAFETY: the VFS passes a positive dentry whose inode it has locked,
+    // and an ACL it holds a reference to (or NULL to remove it).
+    unsafe {
+        let inode = dentry_inode::<T>(dentry);
+        let old_mode = inode.mode();
+        let mut mode = old_mode;
+        let mut acl = acl;
+        if default && old_mode & 0o170000 != 0o040000 {
+            return if acl.is_null() { 0 } else { EACCES.to_errno() };
+        }
+        if !default && !acl.is_null() {
+            let e = bindings::posix_acl_update_mode(idmap, inode.as_raw(), &mut mode, &mut acl);
+            if e != 0 {
+                return e;
+            }
+        }
+        let view = super::acl::AclRef::borrowed(acl);
+        let new_mode = (mode != old_mode).then_some(mode);
+        if let Err(e) = T::set_acl(inode, view.as_ref(), default, new_mode) {
+            return e.to_errno();
+        }
+        bindings::set_cached_acl(inode.as_raw(), kind, acl);
+        0
+    }
+}
+
+/// # Safety
+///
+/// Called only by the kernel, through the operations table it sits in, with the
+/// arguments its C prototype documents.
 unsafe extern "C" fn iomap_begin<T: FileSystem>(
     inode: *mut bindings::inode,
     pos: i64,
@@ -972,7 +1055,7 @@ unsafe fn dentry_name<'a>(dentry: *mut bindings::dentry) -> &'a [u8] {
 
 /// The owner and permission bits of a new inode in `dir` with `mode`
 /// (`inode_init_owner()`, then the umask or default ACL of
-/// `posix_acl_create()`).
+/// `posix_acl_create()`), and the ACLs it inherits.
 ///
 /// # Safety
 ///
@@ -981,19 +1064,29 @@ unsafe fn new_owner(
     idmap: *mut bindings::mnt_idmap,
     dir: *mut bindings::inode,
     mode: u16,
-) -> Result<super::NewOwner> {
+) -> Result<(super::NewOwner, super::acl::NewAcls)> {
     let (mut mode, mut uid, mut gid) = (mode, 0u32, 0u32);
-    // SAFETY: by the function's contract; the helpers write the three
-    // values.
-    unsafe {
+    let (mut dacl, mut acl) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: by the function's contract; the helpers write the values,
+    // and the two ACLs (NULL or a reference each) become ours.
+    let acls = unsafe {
         bindings::rext4_new_owner(idmap, dir, &mut mode, &mut uid, &mut gid);
-        kernel::error::to_result(bindings::rext4_acl_create_mode(dir, &mut mode))?;
-    }
-    Ok(super::NewOwner {
-        perm: mode & 0o7777,
-        uid,
-        gid,
-    })
+        kernel::error::to_result(bindings::rext4_acl_create(
+            dir, &mut mode, &mut dacl, &mut acl,
+        ))?;
+        super::acl::NewAcls {
+            default: super::acl::AclRef::owned(dacl),
+            access: super::acl::AclRef::owned(acl),
+        }
+    };
+    Ok((
+        super::NewOwner {
+            perm: mode & 0o7777,
+            uid,
+            gid,
+        },
+        acls,
+    ))
 }
 
 /// Creates `dentry` in `dir` as `what` and attaches the new inode.
@@ -1010,14 +1103,14 @@ unsafe fn create_as<T: FileSystem>(
     what: super::NewKind<'_>,
 ) -> Result {
     // SAFETY: by the function's contract.
-    let (d, name, owner) = unsafe {
+    let (d, name, (owner, acls)) = unsafe {
         (
             Inode::<T>::from_raw(dir),
             dentry_name(dentry),
             new_owner(idmap, dir, mode)?,
         )
     };
-    let inode = T::create(d, name, owner, what)?;
+    let inode = T::create(d, name, owner, acls, what)?;
     // SAFETY: `d_instantiate` takes over our reference to the new inode
     // and attaches it to the negative dentry the VFS holds.
     unsafe { bindings::d_instantiate(dentry, ARef::into_raw(inode).as_ptr().cast()) };
@@ -1239,8 +1332,9 @@ unsafe extern "C" fn rename<T: FileSystem>(
         // The whiteout's owner, as for a mknod in the old directory
         // (`WHITEOUT_MODE` is 0).
         let whiteout = match flags & bindings::RENAME_WHITEOUT != 0 {
+            // A whiteout inherits no ACL (rext4 stores none for it).
             true => match new_owner(idmap, odir, 0o020000) {
-                Ok(o) => Some(o),
+                Ok((o, _)) => Some(o),
                 Err(e) => return e.to_errno(),
             },
             false => None,
@@ -1273,23 +1367,21 @@ unsafe extern "C" fn setattr<T: FileSystem>(
             return e;
         }
         let inode = dentry_inode::<T>(dentry);
-        // ext4 rewrites the access ACL on a mode change
-        // (`posix_acl_chmod()`); rext4 cannot write it yet, and a stale
-        // ACL mask would keep granting what the new mode takes away.
-        if (*attr).ia_valid & bindings::ATTR_MODE != 0 {
-            match T::get_acl(inode, false) {
-                Ok(None) => {}
-                Ok(Some(_)) => return EOPNOTSUPP.to_errno(),
-                Err(e) => return e.to_errno(),
-            }
-        }
         if (*attr).ia_valid & bindings::ATTR_SIZE != 0 {
             if let Err(e) = T::set_size(inode, (*attr).ia_size) {
                 return e.to_errno();
             }
         }
         bindings::setattr_copy(idmap, inode.as_raw(), attr);
-        errno(T::write_inode(inode))
+        if let Err(e) = T::write_inode(inode) {
+            return e.to_errno();
+        }
+        // The access ACL follows the new mode (`posix_acl_chmod()`, which
+        // calls `set_acl` above), as in `ext4_setattr()`.
+        if (*attr).ia_valid & bindings::ATTR_MODE != 0 {
+            return bindings::posix_acl_chmod(idmap, dentry, inode.mode());
+        }
+        0
     }
 }
 
